@@ -1,0 +1,164 @@
+// buildApp: the Fastify instance with every route; it never listens (server.ts does).
+import { randomUUID } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
+import fastifySwagger from '@fastify/swagger';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import {
+  hasZodFastifySchemaValidationErrors,
+  jsonSchemaTransform,
+  jsonSchemaTransformObject,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import { AppError, type ErrorCode } from './errors.js';
+import type { ManifestRepository } from './manifest/repository.js';
+import { healthRoutes } from './routes/health.js';
+import { releaseTrainRoutes } from './routes/releaseTrains.js';
+import type { ErrorResponse } from './schemas/error.js';
+import { ReleaseTrainService } from './services/releaseTrains.js';
+import { WriteQueue } from './services/writeQueue.js';
+
+export interface AppDependencies {
+  readonly repo: ManifestRepository;
+  readonly clock?: () => Date;
+  readonly logger?: FastifyServerOptions['logger'];
+}
+
+const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+const METHODS = ['GET', 'PUT', 'POST', 'DELETE', 'PATCH'] as const;
+
+export async function buildApp({ repo, clock = () => new Date(), logger = false }: AppDependencies) {
+  const app = Fastify({
+    logger,
+    bodyLimit: 1024 * 1024,
+    requestIdHeader: false,
+    genReqId: (request) => {
+      const given = request.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID_PATTERN.test(given) ? given : randomUUID();
+    },
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  acceptEmptyJsonBodies(app);
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const { statusCode, code, message } = describeError(error);
+    if (statusCode >= 500) request.log.error({ err: error, code }, 'request failed');
+    else request.log.info({ code, message }, 'request rejected');
+    return reply.code(statusCode).send(errorBody(statusCode, code, message));
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply
+      .code(404)
+      .send(errorBody(404, 'NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}.`)),
+  );
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'Trainyard',
+        description: 'Release trains over a git manifest repo, compatible with Kuberpult.',
+        version: '0.1.0',
+      },
+    },
+    transform: jsonSchemaTransform,
+    transformObject: jsonSchemaTransformObject,
+  });
+
+  const methodsByUrl = new Map<string, Set<string>>();
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    const known = methodsByUrl.get(route.url) ?? new Set<string>();
+    for (const method of methods) known.add(method);
+    methodsByUrl.set(route.url, known);
+  });
+
+  const trains = new ReleaseTrainService(repo, new WriteQueue(), clock);
+  await app.register(releaseTrainRoutes, { trains });
+  await app.register(healthRoutes, { repo });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  addMethodNotAllowedRoutes(app, methodsByUrl);
+  return app;
+}
+
+export type App = Awaited<ReturnType<typeof buildApp>>;
+
+/** A known path asked with another method is a 405 naming the allowed ones, not a 404. */
+function addMethodNotAllowedRoutes(app: FastifyInstance, methodsByUrl: Map<string, Set<string>>): void {
+  for (const [url, known] of [...methodsByUrl]) {
+    const missing = METHODS.filter((method) => !known.has(method));
+    if (missing.length === 0) continue;
+    const allowed = METHODS.filter((method) => known.has(method)).join(', ');
+    app.route({
+      method: missing,
+      url,
+      schema: { hide: true },
+      handler: (request, reply) =>
+        reply
+          .code(405)
+          .header('allow', allowed)
+          .send(
+            errorBody(405, 'METHOD_NOT_ALLOWED', `${request.method} is not allowed here; use ${allowed}.`),
+          ),
+    });
+  }
+}
+
+/** A train's body may be empty even with a JSON content type (Kuberpult's clients send that). */
+function acceptEmptyJsonBodies(app: FastifyInstance): void {
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (typeof body === 'string' && body.trim() === '') return done(null, undefined);
+    parseJson(request, body.toString(), done);
+  });
+}
+
+function describeError(error: FastifyError): { statusCode: number; code: ErrorCode; message: string } {
+  if (error instanceof AppError) {
+    const message =
+      error.statusCode >= 500 && error.code === 'INTERNAL_ERROR' ? 'Internal server error.' : error.message;
+    return { statusCode: error.statusCode, code: error.code, message };
+  }
+  if (hasZodFastifySchemaValidationErrors(error)) {
+    return { statusCode: 400, code: 'INVALID_INPUT', message: validationMessage(error) };
+  }
+  switch (error.code) {
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return {
+        statusCode: 415,
+        code: 'UNSUPPORTED_MEDIA_TYPE',
+        message: 'Send JSON (Content-Type: application/json).',
+      };
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return { statusCode: 413, code: 'BODY_TOO_LARGE', message: 'The request body is too large.' };
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return { statusCode: 400, code: 'INVALID_JSON', message: 'The request body is not valid JSON.' };
+  }
+  if (error instanceof SyntaxError && error.statusCode === 400) {
+    return { statusCode: 400, code: 'INVALID_JSON', message: 'The request body is not valid JSON.' };
+  }
+  if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
+    return { statusCode: error.statusCode, code: 'INVALID_INPUT', message: error.message };
+  }
+  return { statusCode: 500, code: 'INTERNAL_ERROR', message: 'Internal server error.' };
+}
+
+function validationMessage(error: FastifyError): string {
+  const issues = (error.validation ?? []).map((issue) => {
+    const where = `${error.validationContext ?? 'request'}${issue.instancePath.replace(/\//g, '.')}`;
+    return `${where}: ${issue.message ?? 'invalid'}`;
+  });
+  return issues.length > 0 ? `Invalid input: ${issues.join('; ')}` : error.message;
+}
+
+function errorBody(statusCode: number, code: string, message: string): ErrorResponse {
+  return { statusCode, error: STATUS_CODES[statusCode] ?? 'Error', message, code };
+}

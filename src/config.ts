@@ -1,0 +1,47 @@
+// Configuration: one zod schema over the environment. A bad value stops the service with a
+// message naming the variable.
+import { z } from 'zod';
+
+const BRANCH_PATTERN = /^(?!.*\.\.)(?!.*\/\/)(?!.*@\{)(?![/.-])[A-Za-z0-9._/-]+(?<![/.]|\.lock)$/;
+
+export const DEFAULT_MANIFEST_REPO_PATH = './data/manifest-repo';
+
+export const ConfigSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080).describe('Port to listen on'),
+  HOST: z.string().min(1).default('127.0.0.1').describe('Address to listen on'),
+  MANIFEST_REPO_PATH: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      'The git repository of the service; created (bare) when missing. Default: ./data/manifest-repo, seeded with a demo',
+    ),
+  MANIFEST_REPO_URL: z
+    .string()
+    .min(1)
+    .optional()
+    .refine((value) => value === undefined, 'a remote manifest repo is not supported by this version yet')
+    .describe('A remote to clone from and push to (not supported yet)'),
+  MANIFEST_REPO_BRANCH: z
+    .string()
+    .max(200)
+    .regex(BRANCH_PATTERN, 'must be a valid git branch name')
+    .default('main')
+    .describe('The branch that holds the state'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Config = z.infer<typeof ConfigSchema>;
+
+export class ConfigError extends Error {}
+
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  // An empty variable counts as unset, as shells and container specs often leave them.
+  const present = Object.fromEntries(
+    Object.entries(env).filter(([, value]) => value !== undefined && value !== ''),
+  );
+  const parsed = ConfigSchema.safeParse(present);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+  throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+}

@@ -1,0 +1,50 @@
+// Errors with stable codes, and the one table that maps a code to its HTTP status.
+// Pure: the planner throws CorruptRepoError, the routes map everything here to a response.
+
+export const ERROR_STATUS = {
+  INVALID_INPUT: 400,
+  INVALID_JSON: 400,
+  INVALID_AUTHOR: 400,
+  NOT_FOUND: 404,
+  TARGET_NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
+  CONFLICT: 409,
+  BODY_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  MANIFEST_REPO_CORRUPT: 500,
+  INTERNAL_ERROR: 500,
+  REPO_BUSY: 503,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly statusCode: number;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'AppError';
+    this.code = code;
+    this.statusCode = ERROR_STATUS[code];
+  }
+}
+
+/** Data in the manifest repo breaks the layout rules; `file` is the path inside the repo. */
+export class CorruptRepoError extends AppError {
+  readonly file: string;
+
+  constructor(file: string, reason: string) {
+    super('MANIFEST_REPO_CORRUPT', `The manifest repo is corrupt: ${file}: ${reason}`);
+    this.name = 'CorruptRepoError';
+    this.file = file;
+  }
+}
+
+/** The branch moved between reading and writing: the write was not made. */
+export class RefConflictError extends AppError {
+  constructor(ref: string) {
+    super('REPO_BUSY', `The branch ${ref} moved while the change was being written; nothing was written.`);
+    this.name = 'RefConflictError';
+  }
+}

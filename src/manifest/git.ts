@@ -1,0 +1,91 @@
+// Running git: never prompts, never reads the machine's global or system config, C locale,
+// and an explicit identity, so the service behaves the same on every machine.
+import { spawn } from 'node:child_process';
+
+export interface GitIdentity {
+  readonly name: string;
+  readonly email: string;
+}
+
+export const SERVICE_IDENTITY: GitIdentity = { name: 'Trainyard', email: 'trainyard@trainyard.invalid' };
+
+export function gitEnvironment(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  // Only what git needs to run; nothing of the caller's git settings leaks in.
+  for (const key of ['PATH', 'HOME', 'TMPDIR', 'SYSTEMROOT']) {
+    if (process.env[key] !== undefined) env[key] = process.env[key];
+  }
+  return {
+    ...env,
+    LANG: 'C',
+    LC_ALL: 'C',
+    GIT_CONFIG_NOSYSTEM: '1',
+    GIT_CONFIG_GLOBAL: '/dev/null',
+    GIT_TERMINAL_PROMPT: '0',
+    GIT_OPTIONAL_LOCKS: '0',
+    GIT_AUTHOR_NAME: SERVICE_IDENTITY.name,
+    GIT_AUTHOR_EMAIL: SERVICE_IDENTITY.email,
+    GIT_COMMITTER_NAME: SERVICE_IDENTITY.name,
+    GIT_COMMITTER_EMAIL: SERVICE_IDENTITY.email,
+  };
+}
+
+/** `-c` options for every git command of the service. */
+export const GIT_OPTIONS = ['-c', 'gc.auto=0', '-c', 'core.quotePath=false', '-c', 'maintenance.auto=false'];
+
+export interface GitResult {
+  readonly code: number;
+  readonly stdout: Buffer;
+  readonly stderr: string;
+}
+
+export class GitCommandError extends Error {
+  readonly result: GitResult;
+
+  constructor(args: readonly string[], result: GitResult) {
+    super(`git ${args[0] ?? ''} failed with exit code ${result.code}: ${result.stderr.trim().slice(0, 500)}`);
+    this.name = 'GitCommandError';
+    this.result = result;
+  }
+}
+
+/** Runs one git command in `repoPath`; resolves whatever the exit code. */
+export function runGit(
+  repoPath: string,
+  args: readonly string[],
+  input?: string | Buffer,
+): Promise<GitResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('git', [...GIT_OPTIONS, '-C', repoPath, ...args], {
+      env: gitEnvironment(),
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+    child.on('error', reject);
+    child.on('close', (code) =>
+      resolve({
+        code: code ?? -1,
+        stdout: Buffer.concat(stdout),
+        stderr: Buffer.concat(stderr).toString('utf8'),
+      }),
+    );
+    child.stdin.on('error', () => {
+      // git may exit before reading all of stdin; its exit code tells what happened.
+    });
+    child.stdin.end(input);
+  });
+}
+
+/** Runs one git command and returns its stdout; a non-zero exit is an error. */
+export async function gitOutput(
+  repoPath: string,
+  args: readonly string[],
+  input?: string | Buffer,
+): Promise<Buffer> {
+  const result = await runGit(repoPath, args, input);
+  if (result.code !== 0) throw new GitCommandError(args, result);
+  return result.stdout;
+}

@@ -1,0 +1,113 @@
+// The git adapter of one manifest repository: the branch tip, snapshots, and writing a commit.
+// Built by a factory, one per repository; nothing module-level.
+import { mkdir, readdir, stat } from 'node:fs/promises';
+import type { Snapshot } from '../planning/model.js';
+import { CatFileBatch } from './catFileBatch.js';
+import { type GitIdentity, gitOutput, runGit, SERVICE_IDENTITY } from './git.js';
+import { readSnapshot } from './readSnapshot.js';
+import { type TreeChange, writeCommit } from './writeCommit.js';
+
+export interface ManifestRepositoryOptions {
+  readonly path: string;
+  readonly branch: string;
+  readonly committer?: GitIdentity;
+}
+
+export interface CommitChanges {
+  readonly parent: string | null;
+  readonly changes: readonly TreeChange[];
+  readonly message: string;
+  readonly author: GitIdentity;
+  readonly time: Date;
+}
+
+export class ManifestRepository {
+  readonly path: string;
+  readonly branch: string;
+  readonly ref: string;
+  readonly committer: GitIdentity;
+  private readonly objects: CatFileBatch;
+  private cachedSnapshot: Snapshot | undefined;
+  private emptyBlob: string | undefined;
+
+  constructor(options: ManifestRepositoryOptions) {
+    this.path = options.path;
+    this.branch = options.branch;
+    this.ref = `refs/heads/${options.branch}`;
+    this.committer = options.committer ?? SERVICE_IDENTITY;
+    this.objects = new CatFileBatch(options.path);
+  }
+
+  /**
+   * Makes sure a repository exists at the path: creates a bare one when the path is missing or
+   * an empty directory. Returns true when it was created.
+   */
+  async open(): Promise<{ created: boolean }> {
+    const existing = await stat(this.path).catch(() => undefined);
+    if (existing && !existing.isDirectory()) throw new Error(`${this.path} is not a directory`);
+    if (!existing || (await readdir(this.path)).length === 0) {
+      await mkdir(this.path, { recursive: true });
+      await gitOutput(this.path, ['init', '--quiet', '--bare', `--initial-branch=${this.branch}`]);
+      await gitOutput(this.path, ['config', 'gc.auto', '0']);
+      return { created: true };
+    }
+    const inside = await runGit(this.path, ['rev-parse', '--git-dir']);
+    if (inside.code !== 0) throw new Error(`${this.path} exists but is not a git repository`);
+    return { created: false };
+  }
+
+  /** The commit id the branch points to now, or null when it has no commit yet. */
+  async readTip(): Promise<string | null> {
+    const object = await this.objects.read(`${this.ref}^{commit}`);
+    return object ? object.oid : null;
+  }
+
+  /** The snapshot of a commit; the last one read is kept, since most requests ask for the tip again. */
+  async snapshot(commitId: string | null): Promise<Snapshot> {
+    if (this.cachedSnapshot && this.cachedSnapshot.commitId === commitId) return this.cachedSnapshot;
+    const snapshot = await readSnapshot(this.path, this.objects, commitId);
+    this.cachedSnapshot = snapshot;
+    return snapshot;
+  }
+
+  async readTipSnapshot(): Promise<Snapshot> {
+    return this.snapshot(await this.readTip());
+  }
+
+  /** Writes one commit on the branch; RefConflictError when the branch is no longer at `parent`. */
+  async commit(request: CommitChanges): Promise<string> {
+    return writeCommit(this.path, { ...request, ref: this.ref, committer: this.committer });
+  }
+
+  /** Resolves a tag to its commit; undefined when there is no such tag. */
+  async resolveTag(tag: string): Promise<string | undefined> {
+    const name = tag.startsWith('refs/tags/') ? tag : `refs/tags/${tag}`;
+    const object = await this.objects.read(`${name}^{commit}`);
+    return object?.oid;
+  }
+
+  async emptyBlobId(): Promise<string> {
+    this.emptyBlob ??= (await gitOutput(this.path, ['hash-object', '-t', 'blob', '--stdin'], ''))
+      .toString('utf8')
+      .trim();
+    return this.emptyBlob;
+  }
+
+  /** Whether the repository can be read now. */
+  async isReadable(): Promise<boolean> {
+    try {
+      await this.readTip();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  close(): void {
+    this.objects.close();
+  }
+}
+
+export function createManifestRepository(options: ManifestRepositoryOptions): ManifestRepository {
+  return new ManifestRepository(options);
+}

@@ -1,0 +1,91 @@
+// Writes one commit with `git fast-import` (no work tree, symlinks stay data), then moves the
+// branch with a compare-and-swap on its old value, so a concurrent change is never overwritten.
+import { RefConflictError } from '../errors.js';
+import { type GitIdentity, gitOutput, runGit } from './git.js';
+
+export type TreeChange =
+  | { readonly kind: 'file'; readonly path: string; readonly content: string | Buffer }
+  | { readonly kind: 'symlink'; readonly path: string; readonly target: string }
+  | { readonly kind: 'blob'; readonly path: string; readonly oid: string }
+  | { readonly kind: 'delete'; readonly path: string };
+
+export interface CommitRequest {
+  readonly ref: string;
+  /** The branch tip the change was planned on; null when the branch has no commit yet. */
+  readonly parent: string | null;
+  readonly changes: readonly TreeChange[];
+  readonly message: string;
+  readonly author: GitIdentity;
+  readonly committer: GitIdentity;
+  readonly time: Date;
+}
+
+/** Returns the new commit id; throws RefConflictError when the branch is no longer at `parent`. */
+export async function writeCommit(repoPath: string, request: CommitRequest): Promise<string> {
+  const scratchRef = `refs/trainyard/pending/${process.pid}`;
+  const stream = buildFastImportStream(scratchRef, request);
+  const output = await gitOutput(repoPath, ['fast-import', '--quiet', '--done', '--force'], stream);
+  const commitId = output.toString('utf8').trim();
+  if (!/^[0-9a-f]{40,64}$/.test(commitId)) throw new Error('fast-import did not report the new commit');
+  const oldValue = request.parent ?? (await zeroOid(repoPath));
+  const update = await runGit(repoPath, ['update-ref', '-m', 'trainyard', request.ref, commitId, oldValue]);
+  await runGit(repoPath, ['update-ref', '-d', scratchRef]);
+  if (update.code !== 0) throw new RefConflictError(request.ref);
+  return commitId;
+}
+
+function buildFastImportStream(scratchRef: string, request: CommitRequest): Buffer {
+  const parts: Buffer[] = [];
+  const text = (value: string) => parts.push(Buffer.from(value, 'utf8'));
+  const data = (content: string | Buffer) => {
+    const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
+    text(`data ${bytes.length}\n`);
+    parts.push(bytes);
+    text('\n');
+  };
+  const seconds = Math.floor(request.time.getTime() / 1000);
+  text(`reset ${scratchRef}\n\n`);
+  text(`commit ${scratchRef}\nmark :1\n`);
+  text(`author ${identity(request.author)} ${seconds} +0000\n`);
+  text(`committer ${identity(request.committer)} ${seconds} +0000\n`);
+  data(request.message);
+  if (request.parent !== null) text(`from ${request.parent}\n`);
+  for (const change of request.changes) {
+    const path = quotePath(change.path);
+    switch (change.kind) {
+      case 'file':
+        text(`M 100644 inline ${path}\n`);
+        data(change.content);
+        break;
+      case 'symlink':
+        text(`M 120000 inline ${path}\n`);
+        data(change.target);
+        break;
+      case 'blob':
+        text(`M 100644 ${change.oid} ${path}\n`);
+        break;
+      case 'delete':
+        text(`D ${path}\n`);
+        break;
+    }
+  }
+  text('\nget-mark :1\ndone\n');
+  return Buffer.concat(parts);
+}
+
+function identity({ name, email }: GitIdentity): string {
+  if (/[<>\n\r\0]/.test(name) || /[<>\n\r\0]/.test(email))
+    throw new Error('identity contains < > or a line break');
+  return `${name} <${email}>`;
+}
+
+/** fast-import's C-style quoting, for paths that would otherwise be misread. */
+function quotePath(path: string): string {
+  if (!/["\\\n\r\t\0]|^"/.test(path) && !path.includes(' ')) return path;
+  return `"${path.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/\t/g, '\\t')}"`;
+}
+
+async function zeroOid(repoPath: string): Promise<string> {
+  const format = (await gitOutput(repoPath, ['rev-parse', '--show-object-format'])).toString('utf8').trim();
+  return '0'.repeat(format === 'sha256' ? 64 : 40);
+}

@@ -1,0 +1,74 @@
+// The manifest repo at one commit, as plain immutable data: what the planner reads.
+// Values that could not be read (corrupt data) are kept as `Unreadable`, so that only the
+// operations that touch them fail, with the file named.
+
+export interface Lock {
+  readonly lockId: string;
+  readonly message: string;
+  readonly createdAt: string;
+  readonly createdByName: string;
+  readonly createdByEmail: string;
+  readonly ciLink?: string;
+  readonly suggestedLifetime?: string;
+}
+
+export interface Unreadable {
+  readonly ok: false;
+  /** Path of the offending file inside the repo. */
+  readonly file: string;
+  readonly reason: string;
+}
+
+export type Readable<T> = { readonly ok: true; readonly value: T } | Unreadable;
+
+export type LockMap = ReadonlyMap<string, Lock>;
+
+/** `upstream: null` is "absent or null"; the two fields say which of the other states it is. */
+export interface EnvironmentConfig {
+  readonly upstream: { readonly latest: boolean; readonly environment: string | undefined } | null;
+  readonly environmentGroup: string | undefined;
+  /** The parsed config.json, unknown fields included. */
+  readonly raw: Readonly<Record<string, unknown>>;
+}
+
+export interface AppInEnvironment {
+  readonly deployedVersion: Readable<number | undefined>;
+  readonly queuedVersion: Readable<number | undefined>;
+  readonly locks: Readable<LockMap>;
+}
+
+export interface Environment {
+  readonly name: string;
+  readonly config: Readable<EnvironmentConfig>;
+  readonly locks: Readable<LockMap>;
+  /** Team name -> that team's locks in this environment. */
+  readonly teamLocks: ReadonlyMap<string, Readable<LockMap>>;
+  readonly applications: ReadonlyMap<string, AppInEnvironment>;
+}
+
+export interface Release {
+  readonly version: number;
+  /** Environment name -> git blob id of the release's manifests.yaml for it. */
+  readonly manifests: ReadonlyMap<string, string>;
+}
+
+export interface Application {
+  readonly name: string;
+  /** "" when the app has no team file. */
+  readonly team: string;
+  readonly releases: ReadonlyMap<number, Release>;
+  readonly latestRelease: number | undefined;
+}
+
+export interface Snapshot {
+  /** The commit this snapshot was read from; null for a branch without commits. */
+  readonly commitId: string | null;
+  readonly environments: ReadonlyMap<string, Environment>;
+  readonly applications: ReadonlyMap<string, Application>;
+}
+
+export const EMPTY_SNAPSHOT: Snapshot = {
+  commitId: null,
+  environments: new Map(),
+  applications: new Map(),
+};

@@ -1,0 +1,21 @@
+import { CorruptRepoError } from '../errors.js';
+import type { Readable } from './model.js';
+
+/** The value, or the corrupt-repo error naming the file it came from. */
+export function mustRead<T>(readable: Readable<T>): T {
+  if (readable.ok) return readable.value;
+  throw new CorruptRepoError(readable.file, readable.reason);
+}
+
+export function readOk<T>(value: T): Readable<T> {
+  return { ok: true, value };
+}
+
+export function compareNames(a: string, b: string): number {
+  // Names are ASCII, so UTF-16 order is byte order.
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+export function sortedKeys<K extends string>(map: ReadonlyMap<K, unknown>): K[] {
+  return [...map.keys()].sort(compareNames);
+}

@@ -1,0 +1,240 @@
+// The release train planner: (snapshot, request) -> plan. The prognosis returns the plan,
+// the train commits exactly it. Pure: no fs, git, clock or logger.
+import type { Environment, Lock, LockMap, Snapshot } from './model.js';
+import { compareNames, mustRead, sortedKeys } from './readable.js';
+import { resolveTarget, type TargetType } from './resolveTarget.js';
+
+export type EnvSkipCause =
+  | 'ENV_HAS_NO_UPSTREAM'
+  | 'ENV_HAS_NO_UPSTREAM_LATEST_OR_UPSTREAM_ENV'
+  | 'ENV_HAS_BOTH_UPSTREAM_LATEST_AND_UPSTREAM_ENV'
+  | 'UPSTREAM_ENV_CONFIG_NOT_FOUND'
+  | 'ENV_IS_LOCKED';
+
+export type AppSkipCause =
+  | 'APP_HAS_NO_VERSION_IN_UPSTREAM_ENV'
+  | 'APP_ALREADY_IN_UPSTREAM_VERSION'
+  | 'APP_IS_LOCKED'
+  | 'APP_DOES_NOT_EXIST_IN_ENV'
+  | 'TEAM_IS_LOCKED';
+
+export interface ReleaseTrainRequest {
+  readonly target: string;
+  readonly targetType: TargetType;
+  /** Only this team's apps; apps of other teams are left out entirely. */
+  readonly team?: string;
+  /**
+   * The repo as of `sourceGitTag`: candidate apps and their source versions are read from it,
+   * everything else from the main snapshot. Absent: the main snapshot is the source too.
+   */
+  readonly sourceSnapshot?: Snapshot;
+}
+
+export type TrainSource =
+  | { readonly kind: 'latest' }
+  | { readonly kind: 'environment'; readonly name: string };
+
+export type AppOutcome =
+  | {
+      readonly kind: 'deploy';
+      readonly version: number;
+      /** Blob id of the release's manifests.yaml for the target environment. */
+      readonly manifestBlobId: string;
+      readonly previousVersion: number | undefined;
+    }
+  | { readonly kind: 'skip'; readonly cause: 'APP_HAS_NO_VERSION_IN_UPSTREAM_ENV' }
+  | { readonly kind: 'skip'; readonly cause: 'APP_ALREADY_IN_UPSTREAM_VERSION'; readonly version: number }
+  | { readonly kind: 'skip'; readonly cause: 'APP_IS_LOCKED'; readonly locks: readonly Lock[] }
+  | { readonly kind: 'skip'; readonly cause: 'APP_DOES_NOT_EXIST_IN_ENV' }
+  | {
+      readonly kind: 'skip';
+      readonly cause: 'TEAM_IS_LOCKED';
+      readonly team: string;
+      readonly locks: readonly Lock[];
+    };
+
+export interface AppPlan {
+  readonly app: string;
+  readonly outcome: AppOutcome;
+}
+
+export type EnvironmentOutcome =
+  | { readonly kind: 'skipped'; readonly cause: 'ENV_IS_LOCKED'; readonly locks: readonly Lock[] }
+  | { readonly kind: 'skipped'; readonly cause: 'UPSTREAM_ENV_CONFIG_NOT_FOUND'; readonly upstream: string }
+  | {
+      readonly kind: 'skipped';
+      readonly cause:
+        | 'ENV_HAS_NO_UPSTREAM'
+        | 'ENV_HAS_NO_UPSTREAM_LATEST_OR_UPSTREAM_ENV'
+        | 'ENV_HAS_BOTH_UPSTREAM_LATEST_AND_UPSTREAM_ENV';
+    }
+  | { readonly kind: 'train'; readonly source: TrainSource; readonly apps: readonly AppPlan[] };
+
+export interface EnvironmentPlan {
+  readonly environment: string;
+  readonly outcome: EnvironmentOutcome;
+}
+
+export interface ReleaseTrainPlan {
+  readonly target: string;
+  readonly targetType: TargetType;
+  readonly resolvedType: 'environment' | 'environmentGroup';
+  readonly team: string | undefined;
+  /** The commit the plan was made on. */
+  readonly baseCommitId: string | null;
+  /** In ascending byte order of the environment names. */
+  readonly environments: readonly EnvironmentPlan[];
+}
+
+export type ReleaseTrainOutcome =
+  | { readonly kind: 'planned'; readonly plan: ReleaseTrainPlan }
+  | { readonly kind: 'targetNotFound'; readonly target: string; readonly targetType: TargetType };
+
+export interface Deployment {
+  readonly environment: string;
+  readonly app: string;
+  readonly version: number;
+  readonly manifestBlobId: string;
+}
+
+/** Throws CorruptRepoError when the data it needs is corrupt. */
+export function planReleaseTrain(snapshot: Snapshot, request: ReleaseTrainRequest): ReleaseTrainOutcome {
+  const resolved = resolveTarget(snapshot, request.target, request.targetType);
+  if (resolved.kind === 'notFound') {
+    return { kind: 'targetNotFound', target: request.target, targetType: request.targetType };
+  }
+  const source = request.sourceSnapshot ?? snapshot;
+  const environments = resolved.environments.map((name) => ({
+    environment: name,
+    outcome: planEnvironment(snapshot, source, name, request.team),
+  }));
+  return {
+    kind: 'planned',
+    plan: {
+      target: request.target,
+      targetType: request.targetType,
+      resolvedType: resolved.resolvedType,
+      team: request.team,
+      baseCommitId: snapshot.commitId,
+      environments,
+    },
+  };
+}
+
+/** Every deployment of a plan, in plan order. */
+export function deploymentsOf(plan: ReleaseTrainPlan): Deployment[] {
+  const deployments: Deployment[] = [];
+  for (const { environment, outcome } of plan.environments) {
+    if (outcome.kind !== 'train') continue;
+    for (const { app, outcome: appOutcome } of outcome.apps) {
+      if (appOutcome.kind === 'deploy') {
+        deployments.push({
+          environment,
+          app,
+          version: appOutcome.version,
+          manifestBlobId: appOutcome.manifestBlobId,
+        });
+      }
+    }
+  }
+  return deployments;
+}
+
+function planEnvironment(
+  snapshot: Snapshot,
+  source: Snapshot,
+  environmentName: string,
+  team: string | undefined,
+): EnvironmentOutcome {
+  const environment = snapshot.environments.get(environmentName) as Environment;
+  const { upstream } = mustRead(environment.config);
+  if (upstream === null) return { kind: 'skipped', cause: 'ENV_HAS_NO_UPSTREAM' };
+  const upstreamEnvironment = upstream.environment;
+  if (!upstream.latest && !upstreamEnvironment) {
+    return { kind: 'skipped', cause: 'ENV_HAS_NO_UPSTREAM_LATEST_OR_UPSTREAM_ENV' };
+  }
+  if (upstream.latest && upstreamEnvironment) {
+    return { kind: 'skipped', cause: 'ENV_HAS_BOTH_UPSTREAM_LATEST_AND_UPSTREAM_ENV' };
+  }
+  if (upstreamEnvironment && !snapshot.environments.has(upstreamEnvironment)) {
+    return { kind: 'skipped', cause: 'UPSTREAM_ENV_CONFIG_NOT_FOUND', upstream: upstreamEnvironment };
+  }
+  const environmentLocks = mustRead(environment.locks);
+  if (environmentLocks.size > 0) {
+    return { kind: 'skipped', cause: 'ENV_IS_LOCKED', locks: locksInOrder(environmentLocks) };
+  }
+
+  const trainSource: TrainSource = upstreamEnvironment
+    ? { kind: 'environment', name: upstreamEnvironment }
+    : { kind: 'latest' };
+  const sourceVersions = readSourceVersions(source, trainSource);
+  const apps: AppPlan[] = [];
+  for (const app of [...sourceVersions.keys()].sort(compareNames)) {
+    const appTeam = snapshot.applications.get(app)?.team ?? source.applications.get(app)?.team ?? '';
+    if (team !== undefined && appTeam !== team) continue;
+    apps.push({ app, outcome: planApp(snapshot, environment, app, appTeam, sourceVersions.get(app)) });
+  }
+  return { kind: 'train', source: trainSource, apps };
+}
+
+/** Candidate app -> its source version (undefined: none). */
+function readSourceVersions(source: Snapshot, trainSource: TrainSource): Map<string, number | undefined> {
+  const versions = new Map<string, number | undefined>();
+  if (trainSource.kind === 'latest') {
+    for (const application of source.applications.values()) {
+      versions.set(application.name, application.latestRelease);
+    }
+    return versions;
+  }
+  const upstream = source.environments.get(trainSource.name);
+  for (const [app, state] of upstream?.applications ?? []) {
+    versions.set(app, mustRead(state.deployedVersion));
+  }
+  return versions;
+}
+
+function planApp(
+  snapshot: Snapshot,
+  environment: Environment,
+  app: string,
+  appTeam: string,
+  sourceVersion: number | undefined,
+): AppOutcome {
+  if (sourceVersion === undefined) {
+    // With `latest` an app without releases has nothing to deploy: rule 4, not rule 1.
+    return {
+      kind: 'skip',
+      cause: isLatest(environment) ? 'APP_DOES_NOT_EXIST_IN_ENV' : 'APP_HAS_NO_VERSION_IN_UPSTREAM_ENV',
+    };
+  }
+  const inTarget = environment.applications.get(app);
+  const deployedVersion = inTarget ? mustRead(inTarget.deployedVersion) : undefined;
+  if (deployedVersion === sourceVersion) {
+    return { kind: 'skip', cause: 'APP_ALREADY_IN_UPSTREAM_VERSION', version: sourceVersion };
+  }
+  const appLocks = inTarget ? mustRead(inTarget.locks) : new Map<string, Lock>();
+  if (appLocks.size > 0) return { kind: 'skip', cause: 'APP_IS_LOCKED', locks: locksInOrder(appLocks) };
+
+  const manifestBlobId = snapshot.applications
+    .get(app)
+    ?.releases.get(sourceVersion)
+    ?.manifests.get(environment.name);
+  if (manifestBlobId === undefined) return { kind: 'skip', cause: 'APP_DOES_NOT_EXIST_IN_ENV' };
+
+  if (appTeam !== '') {
+    const teamLocksEntry = environment.teamLocks.get(appTeam);
+    const teamLocks = teamLocksEntry ? mustRead(teamLocksEntry) : new Map<string, Lock>();
+    if (teamLocks.size > 0) {
+      return { kind: 'skip', cause: 'TEAM_IS_LOCKED', team: appTeam, locks: locksInOrder(teamLocks) };
+    }
+  }
+  return { kind: 'deploy', version: sourceVersion, manifestBlobId, previousVersion: deployedVersion };
+}
+
+function isLatest(environment: Environment): boolean {
+  return mustRead(environment.config).upstream?.latest === true;
+}
+
+function locksInOrder(locks: LockMap): Lock[] {
+  return sortedKeys(locks).map((lockId) => locks.get(lockId) as Lock);
+}

@@ -1,0 +1,37 @@
+// The process shell: configuration -> repository -> app -> listen; graceful shutdown.
+import { resolve } from 'node:path';
+import closeWithGrace from 'close-with-grace';
+import { buildApp } from './app.js';
+import { ConfigError, DEFAULT_MANIFEST_REPO_PATH, loadConfig } from './config.js';
+import { seedDemo } from './manifest/demoSeed.js';
+import { createManifestRepository } from './manifest/repository.js';
+
+async function main(): Promise<void> {
+  const config = loadConfig(process.env);
+  const repo = createManifestRepository({
+    path: resolve(config.MANIFEST_REPO_PATH ?? DEFAULT_MANIFEST_REPO_PATH),
+    branch: config.MANIFEST_REPO_BRANCH,
+  });
+  const { created } = await repo.open();
+  const app = await buildApp({ repo, logger: { level: config.LOG_LEVEL } });
+  // Only the embedded default is seeded; a configured repo is the user's own.
+  if (created && config.MANIFEST_REPO_PATH === undefined) {
+    const commitId = await seedDemo(repo, new Date());
+    app.log.info({ path: repo.path, commitId }, 'created the default manifest repo with a demo');
+  }
+
+  closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
+    if (err) app.log.error({ err }, 'stopping after an unexpected error');
+    else app.log.info({ signal }, 'stopping');
+    await app.close();
+    repo.close();
+  });
+  await app.listen({ port: config.PORT, host: config.HOST });
+}
+
+main().catch((error: unknown) => {
+  const message =
+    error instanceof ConfigError ? error.message : `Trainyard could not start: ${(error as Error).message}`;
+  process.stderr.write(`${message}\n`);
+  process.exit(1);
+});

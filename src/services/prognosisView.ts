@@ -1,0 +1,50 @@
+// A plan in the API's prognosis shape (protobuf JSON mapping of Kuberpult's response).
+import type { Lock } from '../planning/model.js';
+import type { AppOutcome, EnvironmentOutcome, ReleaseTrainPlan } from '../planning/releaseTrain.js';
+import type { EnvsPrognoses, LockView } from '../schemas/releaseTrain.js';
+
+type EnvPrognosis = EnvsPrognoses[string];
+type AppPrognosis = NonNullable<EnvPrognosis['appsPrognoses']>['prognoses'][string];
+
+export function toEnvsPrognoses(plan: ReleaseTrainPlan): EnvsPrognoses {
+  const result: EnvsPrognoses = {};
+  for (const { environment, outcome } of plan.environments) result[environment] = toEnvPrognosis(outcome);
+  return result;
+}
+
+function toEnvPrognosis(outcome: EnvironmentOutcome): EnvPrognosis {
+  if (outcome.kind === 'skipped') {
+    if (outcome.cause !== 'ENV_IS_LOCKED') return { skipCause: outcome.cause };
+    return {
+      skipCause: outcome.cause,
+      envLocks: Object.fromEntries(outcome.locks.map((lock) => [lock.lockId, toLockView(lock)])),
+    };
+  }
+  const prognoses: Record<string, AppPrognosis> = {};
+  for (const { app, outcome: appOutcome } of outcome.apps) prognoses[app] = toAppPrognosis(appOutcome);
+  return { appsPrognoses: { prognoses } };
+}
+
+function toAppPrognosis(outcome: AppOutcome): AppPrognosis {
+  if (outcome.kind === 'deploy') return { deployedVersion: { version: outcome.version } };
+  switch (outcome.cause) {
+    case 'APP_IS_LOCKED':
+      return { skipCause: outcome.cause, appLocks: outcome.locks.map(toLockView) };
+    case 'TEAM_IS_LOCKED':
+      return { skipCause: outcome.cause, teamLocks: outcome.locks.map(toLockView) };
+    default:
+      return { skipCause: outcome.cause };
+  }
+}
+
+export function toLockView(lock: Lock): LockView {
+  const createdAt = Number.isNaN(Date.parse(lock.createdAt)) ? undefined : lock.createdAt;
+  return {
+    lockId: lock.lockId,
+    message: lock.message,
+    ...(createdAt ? { createdAt } : {}),
+    createdBy: { name: lock.createdByName, email: lock.createdByEmail },
+    ...(lock.ciLink ? { ciLink: lock.ciLink } : {}),
+    ...(lock.suggestedLifetime ? { suggestedLifetime: lock.suggestedLifetime } : {}),
+  };
+}
