@@ -6,13 +6,13 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOpt
 import {
   hasZodFastifySchemaValidationErrors,
   jsonSchemaTransform,
-  jsonSchemaTransformObject,
   serializerCompiler,
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import { AppError, type ErrorCode } from './errors.js';
 import type { ManifestRepository } from './manifest/repository.js';
+import { transformOpenApiObject } from './openapiDocument.js';
 import { healthRoutes } from './routes/health.js';
 import { releaseTrainRoutes } from './routes/releaseTrains.js';
 import type { ErrorResponse } from './schemas/error.js';
@@ -67,7 +67,7 @@ export async function buildApp({ repo, clock = () => new Date(), logger = false 
       },
     },
     transform: jsonSchemaTransform,
-    transformObject: jsonSchemaTransformObject,
+    transformObject: transformOpenApiObject,
   });
 
   const methodsByUrl = new Map<string, Set<string>>();
@@ -113,7 +113,8 @@ function addMethodNotAllowedRoutes(app: FastifyInstance, methodsByUrl: Map<strin
 /** A train's body may be empty even with a JSON content type (Kuberpult's clients send that). */
 function acceptEmptyJsonBodies(app: FastifyInstance): void {
   const parseJson = app.getDefaultJsonParser('error', 'error');
-  app.removeContentTypeParser('application/json');
+  // Every body the API takes is JSON (or, later, multipart); anything else is a 415.
+  app.removeContentTypeParser(['application/json', 'text/plain']);
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     if (typeof body === 'string' && body.trim() === '') return done(null, undefined);
     parseJson(request, body.toString(), done);

@@ -48,7 +48,8 @@ function buildFastImportStream(scratchRef: string, request: CommitRequest): Buff
   text(`commit ${scratchRef}\nmark :1\n`);
   text(`author ${identity(request.author)} ${seconds} +0000\n`);
   text(`committer ${identity(request.committer)} ${seconds} +0000\n`);
-  data(request.message);
+  // git's own commits end their message with a newline; tools that read the log expect it.
+  data(request.message.endsWith('\n') ? request.message : `${request.message}\n`);
   if (request.parent !== null) text(`from ${request.parent}\n`);
   for (const change of request.changes) {
     const path = quotePath(change.path);

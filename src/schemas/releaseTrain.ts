@@ -1,6 +1,7 @@
 // API shapes of release trains and prognoses. The prognosis is the protobuf JSON mapping of
 // Kuberpult's GetReleaseTrainPrognosisResponse, with versions as JSON numbers.
 import { z } from 'zod';
+import { OPTIONAL_BODY } from '../openapiDocument.js';
 import { TeamNameSchema } from './names.js';
 
 export const LockSchema = z
@@ -83,7 +84,9 @@ const CiLinkSchema = z
 
 export const TrainBodySchema = z
   .object({ ciLink: CiLinkSchema.optional() })
-  .optional()
+  .meta({ [OPTIONAL_BODY]: true })
+  // Fastify validates a missing body as null.
+  .nullish()
   .describe('Empty, or a JSON object');
 
 export const TrainQuerySchema = z.object({

@@ -1,0 +1,234 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { base64, type Harness, startHarness } from '../support/appHarness.js';
+import { layoutFiles } from '../support/layout.js';
+import { WORLD } from './world.js';
+
+let harness: Harness;
+afterEach(async () => harness?.close());
+
+function expectError(response: { statusCode: number; json(): unknown }, statusCode: number, code: string) {
+  expect(response.statusCode).toBe(statusCode);
+  const body = response.json() as Record<string, unknown>;
+  expect(body).toEqual({ statusCode, error: expect.any(String), message: expect.any(String), code });
+  return body;
+}
+
+describe('invalid input is a 400 that writes nothing', () => {
+  const badTargets = [
+    '..%2F..%2Fetc',
+    '..',
+    'Prod',
+    'prod_eu',
+    '-prod',
+    'prod-',
+    'a'.repeat(64),
+    '%00',
+    'prod%0A',
+  ];
+  for (const target of badTargets) {
+    it(`rejects the target name ${JSON.stringify(target)}`, async () => {
+      harness = await startHarness(WORLD);
+      const before = harness.fixture.tip();
+      for (const [method, url] of [
+        ['GET', `/api/environments/${target}/releasetrain/prognosis`],
+        ['GET', `/api/environment-groups/${target}/releasetrain/prognosis`],
+        ['PUT', `/api/environments/${target}/releasetrain`],
+        ['PUT', `/api/environment-groups/${target}/releasetrain`],
+        ['PUT', `/environments/${target}/releasetrain`],
+      ] as const) {
+        const body = expectError(await harness.app.inject({ method, url }), 400, 'INVALID_INPUT');
+        expect(body.message).toMatch(/name must/);
+      }
+      expect(harness.fixture.tip()).toBe(before);
+    });
+  }
+
+  it('rejects an invalid team', async () => {
+    harness = await startHarness(WORLD);
+    const response = await harness.app.inject({
+      url: '/api/environments/prod/releasetrain/prognosis?team=Shop%0A',
+    });
+    expect(expectError(response, 400, 'INVALID_INPUT').message).toContain('querystring.team');
+  });
+
+  for (const ciLink of [
+    'ci.example.com/1',
+    'ftp://ci.example.com/1',
+    'https://ci.example.com/1\nRequest-Id: x',
+    '',
+  ]) {
+    it(`rejects the ciLink ${JSON.stringify(ciLink)}`, async () => {
+      harness = await startHarness(WORLD);
+      const before = harness.fixture.tip();
+      const response = await harness.app.inject({
+        method: 'PUT',
+        url: '/api/environments/prod-ca/releasetrain',
+        payload: { ciLink },
+      });
+      expect(expectError(response, 400, 'INVALID_INPUT').message).toContain('ciLink');
+      expect(harness.fixture.tip()).toBe(before);
+    });
+  }
+
+  it('rejects a body that is not JSON', async () => {
+    harness = await startHarness(WORLD);
+    const response = await harness.app.inject({
+      method: 'PUT',
+      url: '/api/environments/prod-ca/releasetrain',
+      headers: { 'content-type': 'application/json' },
+      payload: '{"ciLink": ',
+    });
+    expectError(response, 400, 'INVALID_JSON');
+  });
+
+  it('rejects a body of another content type with 415', async () => {
+    harness = await startHarness(WORLD);
+    const before = harness.fixture.tip();
+    const response = await harness.app.inject({
+      method: 'PUT',
+      url: '/api/environments/prod-ca/releasetrain',
+      headers: { 'content-type': 'text/plain' },
+      payload: 'go',
+    });
+    expectError(response, 415, 'UNSUPPORTED_MEDIA_TYPE');
+    expect(harness.fixture.tip()).toBe(before);
+  });
+
+  it('rejects a body over 1 MiB with 413', async () => {
+    harness = await startHarness(WORLD);
+    const response = await harness.app.inject({
+      method: 'PUT',
+      url: '/api/environments/prod-ca/releasetrain',
+      headers: { 'content-type': 'application/json' },
+      payload: JSON.stringify({ ciLink: `https://ci.example.com/${'x'.repeat(1024 * 1024)}` }),
+    });
+    expectError(response, 413, 'BODY_TOO_LARGE');
+  });
+
+  for (const [header, value] of [
+    ['author-name', 'not base64!'],
+    ['author-name', base64('Eve <root@example.com>')],
+    ['author-email', base64('eve@example.com\nSigned-off-by: x')],
+    ['author-name', Buffer.from([0xff, 0xfe]).toString('base64')],
+  ]) {
+    it(`rejects the ${header} header ${JSON.stringify(value)}`, async () => {
+      harness = await startHarness(WORLD);
+      const before = harness.fixture.tip();
+      const response = await harness.app.inject({
+        method: 'PUT',
+        url: '/api/environments/prod-ca/releasetrain',
+        headers: { [header as string]: value as string },
+      });
+      expect(expectError(response, 400, 'INVALID_AUTHOR').message).toContain(header);
+      expect(harness.fixture.tip()).toBe(before);
+    });
+  }
+
+  it('accepts base64 author headers without padding and in the URL-safe alphabet', async () => {
+    harness = await startHarness(WORLD);
+    const response = await harness.app.inject({
+      method: 'PUT',
+      url: '/api/environments/prod-ca/releasetrain',
+      headers: {
+        'author-name': base64('Jo').replace(/=+$/, ''),
+        'author-email': Buffer.from('jo+ci@example.com?').toString('base64url'),
+      },
+    });
+    expect(response.statusCode).toBe(200);
+    expect(harness.fixture.git(['log', '-1', '--format=%an <%ae>', 'main']).trim()).toBe(
+      'Jo <jo+ci@example.com?>',
+    );
+  });
+});
+
+describe('unknown targets and routes', () => {
+  it('answers 404 naming an unknown environment', async () => {
+    harness = await startHarness(WORLD);
+    const body = expectError(
+      await harness.app.inject({ method: 'PUT', url: '/api/environments/nowhere/releasetrain' }),
+      404,
+      'TARGET_NOT_FOUND',
+    );
+    expect(body.message).toBe("No environment named 'nowhere' exists.");
+  });
+
+  it('answers 404 for a group that has no environment, even when an environment has that name', async () => {
+    harness = await startHarness(WORLD);
+    const body = expectError(
+      await harness.app.inject({ url: '/api/environment-groups/staging/releasetrain/prognosis' }),
+      404,
+      'TARGET_NOT_FOUND',
+    );
+    expect(body.message).toBe("No environment group named 'staging' exists.");
+  });
+
+  it('answers 404 on an empty repository', async () => {
+    harness = await startHarness({});
+    expectError(
+      await harness.app.inject({ url: '/api/environments/dev/releasetrain/prognosis' }),
+      404,
+      'TARGET_NOT_FOUND',
+    );
+  });
+
+  it('answers 405 with Allow for a known path and another method', async () => {
+    harness = await startHarness(WORLD);
+    const put = await harness.app.inject({ method: 'POST', url: '/api/environments/dev/releasetrain' });
+    expectError(put, 405, 'METHOD_NOT_ALLOWED');
+    expect(put.headers.allow).toBe('PUT');
+    const prognosis = await harness.app.inject({
+      method: 'DELETE',
+      url: '/api/environments/dev/releasetrain/prognosis',
+    });
+    expectError(prognosis, 405, 'METHOD_NOT_ALLOWED');
+    expect(prognosis.headers.allow).toBe('GET');
+  });
+
+  it('answers 404 for an unknown path', async () => {
+    harness = await startHarness(WORLD);
+    expectError(await harness.app.inject({ url: '/api/nothing-here' }), 404, 'NOT_FOUND');
+  });
+});
+
+describe('corrupt data', () => {
+  const corrupt = {
+    ...WORLD,
+    ...layoutFiles({ environments: { 'prod-de': { config: '{"upstream": {"environment": "staging",' } } }),
+  };
+
+  it('is a 500 MANIFEST_REPO_CORRUPT naming the file inside the repo, without host paths or stacks', async () => {
+    harness = await startHarness(corrupt);
+    const response = await harness.app.inject({ url: '/api/environments/prod-de/releasetrain/prognosis' });
+    const body = expectError(response, 500, 'MANIFEST_REPO_CORRUPT');
+    expect(body.message).toContain('environments/prod-de/config.json');
+    expect(body.message).not.toContain(harness.fixture.path);
+    expect(response.body).not.toMatch(/\n\s+at /);
+  });
+
+  it('leaves the environments that do not need the file working', async () => {
+    harness = await startHarness(corrupt);
+    const response = await harness.app.inject({ url: '/api/environments/prod-ca/releasetrain/prognosis' });
+    expect(response.statusCode).toBe(200);
+  });
+
+  it('aborts a whole group train when one environment is corrupt: no commit', async () => {
+    // prod-ca alone would deploy; an app lock of prod-jp's... here: a version symlink pointing outside.
+    harness = await startHarness({
+      ...WORLD,
+      ...layoutFiles({
+        environments: {
+          'prod-jp': { config: { upstream: { environment: 'staging' }, environmentGroup: 'prod' } },
+        },
+      }),
+      'environments/prod-jp/applications/checkout/version': { symlink: '/etc/passwd' },
+    });
+    const before = harness.fixture.tip();
+    const response = await harness.app.inject({
+      method: 'PUT',
+      url: '/api/environment-groups/prod/releasetrain',
+    });
+    const body = expectError(response, 500, 'MANIFEST_REPO_CORRUPT');
+    expect(body.message).toContain('environments/prod-jp/applications/checkout/version');
+    expect(harness.fixture.tip()).toBe(before);
+  });
+});

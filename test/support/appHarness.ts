@@ -1,0 +1,34 @@
+// An app over a fixture repo, talked to through Fastify's inject.
+import { type App, buildApp } from '../../src/app.js';
+import { createManifestRepository, type ManifestRepository } from '../../src/manifest/repository.js';
+import { createFixtureRepo, type FixtureFiles, type FixtureRepo } from './gitFixture.js';
+
+export const FIXED_TIME = new Date('2026-11-26T10:00:00.000Z');
+
+export interface Harness {
+  readonly app: App;
+  readonly fixture: FixtureRepo;
+  readonly repo: ManifestRepository;
+  close(): Promise<void>;
+}
+
+export async function startHarness(files: FixtureFiles): Promise<Harness> {
+  const fixture = await createFixtureRepo(files);
+  const repo = createManifestRepository({ path: fixture.path, branch: 'main' });
+  await repo.open();
+  const app = await buildApp({ repo, clock: () => FIXED_TIME });
+  return {
+    app,
+    fixture,
+    repo,
+    async close() {
+      await app.close();
+      repo.close();
+      await fixture.cleanup();
+    },
+  };
+}
+
+export function base64(text: string): string {
+  return Buffer.from(text, 'utf8').toString('base64');
+}
