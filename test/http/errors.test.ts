@@ -16,7 +16,7 @@ function expectError(response: { statusCode: number; json(): unknown }, statusCo
 describe('invalid input is a 400 that writes nothing', () => {
   const badTargets = [
     '..%2F..%2Fetc',
-    '%2E%2E',
+    '%2E%2E%2Fetc',
     'Prod',
     'prod_eu',
     '-prod',

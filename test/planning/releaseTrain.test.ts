@@ -28,7 +28,8 @@ import {
   versionFile,
 } from './snapshotBuilder.js';
 
-type RequestInput = Omit<ReleaseTrainRequest, 'targetType'> & Partial<Pick<ReleaseTrainRequest, 'targetType'>>;
+type RequestInput = Omit<ReleaseTrainRequest, 'targetType'> &
+  Partial<Pick<ReleaseTrainRequest, 'targetType'>>;
 
 function planOf(snapshot: Snapshot, request: RequestInput): ReleaseTrainPlan {
   const outcome = planReleaseTrain(snapshot, { targetType: 'environment', ...request });
@@ -124,13 +125,13 @@ describe('environment table', () => {
   });
 
   it('row 5: an environment lock -> ENV_IS_LOCKED reporting all locks in lockId order', () => {
-    expect(envOutcome(envCase({ upstream: from('dev'), locks: ['zeta', 'Alpha', 'alpha', 'm-1'] }), 't')).toEqual(
-      {
-        kind: 'skipped',
-        cause: 'ENV_IS_LOCKED',
-        locks: [lock('Alpha'), lock('alpha'), lock('m-1'), lock('zeta')],
-      },
-    );
+    expect(
+      envOutcome(envCase({ upstream: from('dev'), locks: ['zeta', 'Alpha', 'alpha', 'm-1'] }), 't'),
+    ).toEqual({
+      kind: 'skipped',
+      cause: 'ENV_IS_LOCKED',
+      locks: [lock('Alpha'), lock('alpha'), lock('m-1'), lock('zeta')],
+    });
   });
 
   it('row 6: otherwise the apps are decided (train from the upstream environment)', () => {
@@ -201,7 +202,11 @@ describe('environment table', () => {
 
     it('rows 5 and 6: locked with an app to deploy -> ENV_IS_LOCKED, nothing deployed', () => {
       const plan = envCase({ upstream: LATEST, locks: ['freeze'] });
-      expect(envOutcome(plan, 't')).toEqual({ kind: 'skipped', cause: 'ENV_IS_LOCKED', locks: [lock('freeze')] });
+      expect(envOutcome(plan, 't')).toEqual({
+        kind: 'skipped',
+        cause: 'ENV_IS_LOCKED',
+        locks: [lock('freeze')],
+      });
       expect(deploymentsOf(plan)).toEqual([]);
     });
   });
@@ -222,7 +227,10 @@ describe('environment table', () => {
     expect(plan.environments).toEqual([
       { environment: 'a', outcome: { kind: 'skipped', cause: 'ENV_IS_LOCKED', locks: [lock('freeze')] } },
       { environment: 'b', outcome: { kind: 'skipped', cause: 'ENV_HAS_NO_UPSTREAM' } },
-      { environment: 'c', outcome: { kind: 'skipped', cause: 'UPSTREAM_ENV_CONFIG_NOT_FOUND', upstream: 'nowhere' } },
+      {
+        environment: 'c',
+        outcome: { kind: 'skipped', cause: 'UPSTREAM_ENV_CONFIG_NOT_FOUND', upstream: 'nowhere' },
+      },
       {
         environment: 'd',
         outcome: {
@@ -307,8 +315,17 @@ describe('app table', () => {
 
   it('row 5: a lock on the app team in the target -> TEAM_IS_LOCKED naming the team, locks in lockId order', () => {
     expect(
-      appCase({ up: { version: 3 }, t: { version: 1 }, teamLocks: { payments: ['q4', 'audit'], other: ['x1'] } }),
-    ).toEqual({ kind: 'skip', cause: 'TEAM_IS_LOCKED', team: 'payments', locks: [lock('audit'), lock('q4')] });
+      appCase({
+        up: { version: 3 },
+        t: { version: 1 },
+        teamLocks: { payments: ['q4', 'audit'], other: ['x1'] },
+      }),
+    ).toEqual({
+      kind: 'skip',
+      cause: 'TEAM_IS_LOCKED',
+      team: 'payments',
+      locks: [lock('audit'), lock('q4')],
+    });
   });
 
   it('row 6: otherwise deploys the source version with its manifest blob and the previous version', () => {
@@ -377,7 +394,11 @@ describe('app table', () => {
 
     it('rows 3 and 5: app-locked and team-locked -> APP_IS_LOCKED', () => {
       expect(
-        appCase({ up: { version: 3 }, t: { version: 1, locks: ['mine'] }, teamLocks: { payments: ['ours'] } }),
+        appCase({
+          up: { version: 3 },
+          t: { version: 1, locks: ['mine'] },
+          teamLocks: { payments: ['ours'] },
+        }),
       ).toEqual({ kind: 'skip', cause: 'APP_IS_LOCKED', locks: [lock('mine')] });
     });
 
@@ -537,11 +558,17 @@ describe('candidate apps with upstream.environment', () => {
   });
 
   it('names the upstream environment as the source', () => {
-    expect(envOutcome(plan, 't')).toMatchObject({ kind: 'train', source: { kind: 'environment', name: 'up' } });
+    expect(envOutcome(plan, 't')).toMatchObject({
+      kind: 'train',
+      source: { kind: 'environment', name: 'up' },
+    });
   });
 
   it('lists an app that only has a lock upstream as APP_HAS_NO_VERSION_IN_UPSTREAM_ENV', () => {
-    expect(appOutcome(plan, 't', 'onlylock')).toEqual({ kind: 'skip', cause: 'APP_HAS_NO_VERSION_IN_UPSTREAM_ENV' });
+    expect(appOutcome(plan, 't', 'onlylock')).toEqual({
+      kind: 'skip',
+      cause: 'APP_HAS_NO_VERSION_IN_UPSTREAM_ENV',
+    });
   });
 
   it('lists an app that only has a queued version upstream as APP_HAS_NO_VERSION_IN_UPSTREAM_ENV', () => {
@@ -602,7 +629,11 @@ describe('team filter', () => {
     const plan = planOf(snapshot, { target: 't' });
     expect(appNames(plan, 't')).toEqual(['api', 'checkout', 'noteam', 'web']);
     expect(appOutcome(plan, 't', 'noteam')).toEqual(deploy('noteam', 1, 't'));
-    expect(appOutcome(plan, 't', 'api')).toMatchObject({ kind: 'skip', cause: 'TEAM_IS_LOCKED', team: 'search' });
+    expect(appOutcome(plan, 't', 'api')).toMatchObject({
+      kind: 'skip',
+      cause: 'TEAM_IS_LOCKED',
+      team: 'search',
+    });
     expect(plan.team).toBeUndefined();
   });
 
@@ -618,8 +649,14 @@ describe('team filter', () => {
   it("still reports a lock on the requested team's apps", () => {
     const plan = planOf(snapshot, { target: 'u', team: 'payments' });
     expect(appsOf(plan, 'u')).toEqual([
-      { app: 'checkout', outcome: { kind: 'skip', cause: 'TEAM_IS_LOCKED', team: 'payments', locks: [lock('ours')] } },
-      { app: 'web', outcome: { kind: 'skip', cause: 'TEAM_IS_LOCKED', team: 'payments', locks: [lock('ours')] } },
+      {
+        app: 'checkout',
+        outcome: { kind: 'skip', cause: 'TEAM_IS_LOCKED', team: 'payments', locks: [lock('ours')] },
+      },
+      {
+        app: 'web',
+        outcome: { kind: 'skip', cause: 'TEAM_IS_LOCKED', team: 'payments', locks: [lock('ours')] },
+      },
     ]);
   });
 
@@ -770,7 +807,9 @@ describe('sourceSnapshot (sourceGitTag)', () => {
       l: { upstream: LATEST, apps: { web: { version: 4 } } },
     },
     applications: {
-      web: { releases: { 1: ['up', 't', 'l'], 3: ['up', 't', 'l'], 4: ['up', 't', 'l'], 5: ['up', 't', 'l'] } },
+      web: {
+        releases: { 1: ['up', 't', 'l'], 3: ['up', 't', 'l'], 4: ['up', 't', 'l'], 5: ['up', 't', 'l'] },
+      },
       added: { releases: { 1: ['up', 't', 'l'] } },
       same: { releases: { 2: ['up', 't', 'l'] } },
       held: { releases: { 1: ['up', 't', 'l'], 2: ['up', 't', 'l'] } },
@@ -820,7 +859,11 @@ describe('sourceSnapshot (sourceGitTag)', () => {
 
   it('reads the environment and app locks from the tip, not from the tag', () => {
     expect(envOutcome(plan, 't').kind).toBe('train');
-    expect(appOutcome(plan, 't', 'held')).toEqual({ kind: 'skip', cause: 'APP_IS_LOCKED', locks: [lock('now')] });
+    expect(appOutcome(plan, 't', 'held')).toEqual({
+      kind: 'skip',
+      cause: 'APP_IS_LOCKED',
+      locks: [lock('now')],
+    });
   });
 
   it('skips a release that the tip no longer has with APP_DOES_NOT_EXIST_IN_ENV', () => {
@@ -869,7 +912,10 @@ function expectCorrupt(run: () => unknown, file: string): void {
 describe('corrupt data', () => {
   it('a corrupt config of the target environment throws CorruptRepoError naming config.json', () => {
     const snapshot = buildSnapshot({ environments: { t: { config: CORRUPT } } });
-    expectCorrupt(() => planReleaseTrain(snapshot, { target: 't', targetType: 'environment' }), configFile('t'));
+    expectCorrupt(
+      () => planReleaseTrain(snapshot, { target: 't', targetType: 'environment' }),
+      configFile('t'),
+    );
   });
 
   it('a corrupt config of an untouched environment does not affect an environment-type request', () => {
@@ -921,7 +967,10 @@ describe('corrupt data', () => {
     });
 
     it('does not throw when the upstream is latest', () => {
-      expect(deploymentsOf(planOf(snapshot, { target: 'fromLatest' })).map((d) => d.app)).toEqual(['api', 'web']);
+      expect(deploymentsOf(planOf(snapshot, { target: 'fromLatest' })).map((d) => d.app)).toEqual([
+        'api',
+        'web',
+      ]);
     });
 
     it('does not throw for a corrupt queued version upstream (it is never a source)', () => {
@@ -944,7 +993,10 @@ describe('corrupt data', () => {
       environments: { t: { upstream: LATEST, apps: { web: { version: CORRUPT } } } },
       applications: { web: { releases: { 1: ['t'] } } },
     });
-    expectCorrupt(() => planReleaseTrain(snapshot, { target: 't', targetType: 'environment' }), versionFile('t', 'web'));
+    expectCorrupt(
+      () => planReleaseTrain(snapshot, { target: 't', targetType: 'environment' }),
+      versionFile('t', 'web'),
+    );
   });
 
   describe('corrupt app locks in the target', () => {
@@ -959,18 +1011,25 @@ describe('corrupt data', () => {
 
     it('throw naming the locks when the lock check is reached', () => {
       expectCorrupt(
-        () => planReleaseTrain(snapshot({ version: 1, locks: CORRUPT }, 2), { target: 't', targetType: 'environment' }),
+        () =>
+          planReleaseTrain(snapshot({ version: 1, locks: CORRUPT }, 2), {
+            target: 't',
+            targetType: 'environment',
+          }),
         appLocksDir('t', 'web'),
       );
     });
 
     it('do not throw when the app has no version upstream (row 1 decides first)', () => {
-      expect(appOutcome(planOf(snapshot({ version: 1, locks: CORRUPT }, undefined), { target: 't' }), 't', 'web'))
-        .toEqual({ kind: 'skip', cause: 'APP_HAS_NO_VERSION_IN_UPSTREAM_ENV' });
+      expect(
+        appOutcome(planOf(snapshot({ version: 1, locks: CORRUPT }, undefined), { target: 't' }), 't', 'web'),
+      ).toEqual({ kind: 'skip', cause: 'APP_HAS_NO_VERSION_IN_UPSTREAM_ENV' });
     });
 
     it('do not throw when the app is already in the version (row 2 decides first)', () => {
-      expect(appOutcome(planOf(snapshot({ version: 2, locks: CORRUPT }, 2), { target: 't' }), 't', 'web')).toEqual({
+      expect(
+        appOutcome(planOf(snapshot({ version: 2, locks: CORRUPT }, 2), { target: 't' }), 't', 'web'),
+      ).toEqual({
         kind: 'skip',
         cause: 'APP_ALREADY_IN_UPSTREAM_VERSION',
         version: 2,
@@ -978,7 +1037,10 @@ describe('corrupt data', () => {
     });
 
     it('do not throw when the app is left out by the team filter', () => {
-      const plan = planOf(snapshot({ version: 1, locks: CORRUPT }, 2, 'payments'), { target: 't', team: 'search' });
+      const plan = planOf(snapshot({ version: 1, locks: CORRUPT }, 2, 'payments'), {
+        target: 't',
+        team: 'search',
+      });
       expect(appsOf(plan, 't')).toEqual([]);
     });
 

@@ -160,11 +160,13 @@ describe('planReleaseTrain: target not found', () => {
   });
 
   it('reports targetNotFound for a group in an empty repo', () => {
-    expect(planReleaseTrain(buildSnapshot({}), { target: 'europe', targetType: 'environmentGroup' })).toEqual({
-      kind: 'targetNotFound',
-      target: 'europe',
-      targetType: 'environmentGroup',
-    });
+    expect(planReleaseTrain(buildSnapshot({}), { target: 'europe', targetType: 'environmentGroup' })).toEqual(
+      {
+        kind: 'targetNotFound',
+        target: 'europe',
+        targetType: 'environmentGroup',
+      },
+    );
   });
 
   it('records the resolved type and the requested type in the plan', () => {
