@@ -17,7 +17,10 @@ export const transformOpenApiObject: SwaggerTransformObject = (input) => {
 function markOptionalBodies(document: JsonObject): void {
   for (const path of Object.values((document.paths ?? {}) as Record<string, JsonObject>)) {
     for (const operation of Object.values(path) as JsonObject[]) {
-      const body = operation.requestBody as { required?: boolean; content?: Record<string, { schema?: JsonObject }> };
+      const body = operation.requestBody as {
+        required?: boolean;
+        content?: Record<string, { schema?: JsonObject }>;
+      };
       for (const media of Object.values(body?.content ?? {})) {
         if (media.schema?.[OPTIONAL_BODY]) {
           body.required = false;

@@ -53,7 +53,10 @@ function healthyLayout(): FixtureFiles {
         },
       },
       apps: {
-        checkout: { team: 'payments', releases: { 1: ['development', 'staging'], 2: ['development'], 10: [] } },
+        checkout: {
+          team: 'payments',
+          releases: { 1: ['development', 'staging'], 2: ['development'], 10: [] },
+        },
         cart: { releases: { 1: ['development'] } },
         search: { team: 'discovery', releases: {} },
       },
@@ -429,9 +432,9 @@ describe('readSnapshot on corrupt data', () => {
     );
     const relative = snapshot.environments.get('relative-link')!.config;
     expect(relative.ok && relative.value.environmentGroup === 'real-group').toBe(false);
-    expect(unreadable(snapshot.environments.get('linked')!.applications.get('app')!.deployedVersion).file).toBe(
-      'environments/linked/applications/app/version',
-    );
+    expect(
+      unreadable(snapshot.environments.get('linked')!.applications.get('app')!.deployedVersion).file,
+    ).toBe('environments/linked/applications/app/version');
   });
 
   it.fails('does not count a plain file where a release directory belongs as a release (spec: "largest numeric directory name")', async () => {

@@ -38,7 +38,9 @@ describe('ManifestRepository.open()', () => {
     await repo.open();
     const commitId = await repo.commit({
       parent: null,
-      changes: [{ kind: 'file', path: 'environments/dev/config.json', content: '{"upstream":{"latest":true}}' }],
+      changes: [
+        { kind: 'file', path: 'environments/dev/config.json', content: '{"upstream":{"latest":true}}' },
+      ],
       message: 'first',
       author: AUTHOR,
       time: new Date('2026-11-20T09:00:00Z'),

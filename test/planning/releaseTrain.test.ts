@@ -435,6 +435,17 @@ describe('app table', () => {
     expect(appCase({ up: { version: 2 }, t: { queued: 3 } })).toEqual(deploy('web', 2, 't', undefined));
   });
 
+  it('an app without a team (team "") is not held back even by locks filed under the team ""', () => {
+    expect(
+      appCase({
+        up: { version: 2 },
+        t: { version: 1 },
+        app: { releases: { 1: ['up', 't'], 2: ['up', 't'] } },
+        teamLocks: { '': ['odd'] },
+      }),
+    ).toEqual(deploy('web', 2, 't', 1));
+  });
+
   it('an app without a team is not held back by any team lock', () => {
     expect(
       appCase({
@@ -486,6 +497,18 @@ describe('candidate apps with upstream.latest', () => {
 
   it('does not fall back to an older release when the newest has no manifest for the target', () => {
     expect(appOutcome(plan, 't', 'batch')).toEqual({ kind: 'skip', cause: 'APP_DOES_NOT_EXIST_IN_ENV' });
+  });
+
+  it('skips an app whose latest release is already deployed with APP_ALREADY_IN_UPSTREAM_VERSION', () => {
+    const current = buildSnapshot({
+      environments: { t: { upstream: LATEST, apps: { web: { version: 10, locks: ['mine'] } } } },
+      applications: { web: { releases: { 9: ['t'], 10: ['t'] } } },
+    });
+    expect(appOutcome(planOf(current, { target: 't' }), 't', 'web')).toEqual({
+      kind: 'skip',
+      cause: 'APP_ALREADY_IN_UPSTREAM_VERSION',
+      version: 10,
+    });
   });
 
   it('skips an app without releases with APP_DOES_NOT_EXIST_IN_ENV', () => {

@@ -1,0 +1,104 @@
+// The process as a user starts it: configuration from the environment, the embedded default.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { git } from './support/gitFixture.js';
+
+const ROOT = new URL('..', import.meta.url).pathname;
+const TSX = join(ROOT, 'node_modules/.bin/tsx');
+const SERVER = join(ROOT, 'src/server.ts');
+
+const children: ChildProcess[] = [];
+const dirs: string[] = [];
+afterEach(async () => {
+  for (const child of children.splice(0)) child.kill('SIGKILL');
+  await Promise.all(dirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
+});
+
+async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'trainyard-server-'));
+  dirs.push(dir);
+  return dir;
+}
+
+function startServer(cwd: string, env: Record<string, string>) {
+  const child = spawn(TSX, [SERVER], {
+    cwd,
+    env: { PATH: process.env.PATH ?? '', HOME: cwd, PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (chunk) => {
+    stdout += chunk;
+  });
+  child.stderr?.on('data', (chunk) => {
+    stderr += chunk;
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const listening = new Promise<string>((resolve, reject) => {
+    const timer = setInterval(() => {
+      const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout);
+      if (match?.[1]) {
+        clearInterval(timer);
+        resolve(match[1]);
+      }
+    }, 50);
+    exited.then((code) => {
+      clearInterval(timer);
+      reject(new Error(`server exited with ${code}: ${stderr}`));
+    });
+  });
+  // A test that expects the process to fail never awaits `listening`.
+  listening.catch(() => {});
+  return { child, exited, listening, output: () => ({ stdout, stderr }) };
+}
+
+describe('server process', () => {
+  it('starts on the embedded default: creates ./data/manifest-repo with the demo and serves a prognosis', async () => {
+    const cwd = await tempDir();
+    const server = startServer(cwd, {});
+    const url = await server.listening;
+    const response = await fetch(`${url}/api/environment-groups/prod/releasetrain/prognosis`);
+    expect(response.status).toBe(200);
+    const { envsPrognoses } = (await response.json()) as { envsPrognoses: Record<string, unknown> };
+    expect(Object.keys(envsPrognoses)).toEqual(['prod-de', 'prod-fr', 'prod-us']);
+    const repoPath = join(cwd, 'data/manifest-repo');
+    expect(git(repoPath, ['rev-parse', '--is-bare-repository']).trim()).toBe('true');
+    expect(git(repoPath, ['rev-list', '--count', 'main']).trim()).toBe('1');
+    expect(git(repoPath, ['ls-tree', '--name-only', 'main', 'environments/']).trim().split('\n')).toEqual([
+      'environments/dev',
+      'environments/prod-de',
+      'environments/prod-fr',
+      'environments/prod-us',
+      'environments/staging',
+    ]);
+  });
+
+  it('never seeds a configured MANIFEST_REPO_PATH', async () => {
+    const cwd = await tempDir();
+    const server = startServer(cwd, { MANIFEST_REPO_PATH: join(cwd, 'mine') });
+    const url = await server.listening;
+    expect((await fetch(`${url}/api/environments/dev/releasetrain/prognosis`)).status).toBe(404);
+    expect(git(join(cwd, 'mine'), ['for-each-ref']).trim()).toBe('');
+  });
+
+  it('stops at start with a message naming a bad variable', async () => {
+    const cwd = await tempDir();
+    const server = startServer(cwd, { PORT: 'eighty', MANIFEST_REPO_BRANCH: 'a..b' });
+    expect(await server.exited).toBe(1);
+    expect(server.output().stderr).toContain('PORT');
+    expect(server.output().stderr).toContain('MANIFEST_REPO_BRANCH');
+  });
+
+  it('exits 0 on SIGTERM', async () => {
+    const cwd = await tempDir();
+    const server = startServer(cwd, {});
+    await server.listening;
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toBe(0);
+  });
+});
