@@ -167,30 +167,33 @@ function planEnvironment(
   const trainSource: TrainSource = upstreamEnvironment
     ? { kind: 'environment', name: upstreamEnvironment }
     : { kind: 'latest' };
-  const sourceVersions = readSourceVersions(source, trainSource);
   const apps: AppPlan[] = [];
-  for (const app of [...sourceVersions.keys()].sort(compareNames)) {
+  for (const app of candidateApps(source, trainSource)) {
     const appTeam = snapshot.applications.get(app)?.team ?? source.applications.get(app)?.team ?? '';
+    // Left out before anything of the app is read: another team's corrupt data is not this train's concern.
     if (team !== undefined && appTeam !== team) continue;
-    apps.push({ app, outcome: planApp(snapshot, environment, app, appTeam, sourceVersions.get(app)) });
+    apps.push({
+      app,
+      outcome: planApp(snapshot, environment, app, appTeam, readSourceVersion(source, trainSource, app)),
+    });
   }
   return { kind: 'train', source: trainSource, apps };
 }
 
-/** Candidate app -> its source version (undefined: none). */
-function readSourceVersions(source: Snapshot, trainSource: TrainSource): Map<string, number | undefined> {
-  const versions = new Map<string, number | undefined>();
-  if (trainSource.kind === 'latest') {
-    for (const application of source.applications.values()) {
-      versions.set(application.name, application.latestRelease);
-    }
-    return versions;
-  }
-  const upstream = source.environments.get(trainSource.name);
-  for (const [app, state] of upstream?.applications ?? []) {
-    versions.set(app, mustRead(state.deployedVersion));
-  }
-  return versions;
+/** The candidate apps of a train, in ascending byte order. */
+function candidateApps(source: Snapshot, trainSource: TrainSource): string[] {
+  const apps =
+    trainSource.kind === 'latest'
+      ? source.applications.keys()
+      : (source.environments.get(trainSource.name)?.applications.keys() ?? []);
+  return [...apps].sort(compareNames);
+}
+
+/** The version a train takes for an app: upstream's deployed version, or the latest release. */
+function readSourceVersion(source: Snapshot, trainSource: TrainSource, app: string): number | undefined {
+  if (trainSource.kind === 'latest') return source.applications.get(app)?.latestRelease;
+  const state = source.environments.get(trainSource.name)?.applications.get(app);
+  return state ? mustRead(state.deployedVersion) : undefined;
 }
 
 function planApp(
@@ -200,26 +203,24 @@ function planApp(
   appTeam: string,
   sourceVersion: number | undefined,
 ): AppOutcome {
-  if (sourceVersion === undefined) {
-    // With `latest` an app without releases has nothing to deploy: rule 4, not rule 1.
-    return {
-      kind: 'skip',
-      cause: isLatest(environment) ? 'APP_DOES_NOT_EXIST_IN_ENV' : 'APP_HAS_NO_VERSION_IN_UPSTREAM_ENV',
-    };
-  }
+  const fromLatest = mustRead(environment.config).upstream?.latest === true;
+  if (sourceVersion === undefined && !fromLatest)
+    return { kind: 'skip', cause: 'APP_HAS_NO_VERSION_IN_UPSTREAM_ENV' };
   const inTarget = environment.applications.get(app);
   const deployedVersion = inTarget ? mustRead(inTarget.deployedVersion) : undefined;
-  if (deployedVersion === sourceVersion) {
+  if (sourceVersion !== undefined && deployedVersion === sourceVersion) {
     return { kind: 'skip', cause: 'APP_ALREADY_IN_UPSTREAM_VERSION', version: sourceVersion };
   }
   const appLocks = inTarget ? mustRead(inTarget.locks) : new Map<string, Lock>();
   if (appLocks.size > 0) return { kind: 'skip', cause: 'APP_IS_LOCKED', locks: locksInOrder(appLocks) };
 
-  const manifestBlobId = snapshot.applications
-    .get(app)
-    ?.releases.get(sourceVersion)
-    ?.manifests.get(environment.name);
-  if (manifestBlobId === undefined) return { kind: 'skip', cause: 'APP_DOES_NOT_EXIST_IN_ENV' };
+  // With `latest`, an app without releases has nothing to deploy here either.
+  const manifestBlobId =
+    sourceVersion === undefined
+      ? undefined
+      : snapshot.applications.get(app)?.releases.get(sourceVersion)?.manifests.get(environment.name);
+  if (sourceVersion === undefined || manifestBlobId === undefined)
+    return { kind: 'skip', cause: 'APP_DOES_NOT_EXIST_IN_ENV' };
 
   if (appTeam !== '') {
     const teamLocksEntry = environment.teamLocks.get(appTeam);
@@ -229,10 +230,6 @@ function planApp(
     }
   }
   return { kind: 'deploy', version: sourceVersion, manifestBlobId, previousVersion: deployedVersion };
-}
-
-function isLatest(environment: Environment): boolean {
-  return mustRead(environment.config).upstream?.latest === true;
 }
 
 function locksInOrder(locks: LockMap): Lock[] {

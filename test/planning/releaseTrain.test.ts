@@ -529,7 +529,7 @@ describe('candidate apps with upstream.latest', () => {
   // Spec, app table: "first match wins"; row 3 (application lock) comes before row 4 "(or, with
   // `latest`, the app has no release)". releaseTrain.ts planApp returns APP_DOES_NOT_EXIST_IN_ENV
   // for a latest app without releases before it looks at the app locks.
-  it.fails('skips an app without releases that is app-locked in the target with APP_IS_LOCKED (row 3 before row 4)', () => {
+  it('skips an app without releases that is app-locked in the target with APP_IS_LOCKED (row 3 before row 4)', () => {
     const locked = buildSnapshot({
       environments: { t: { upstream: LATEST, apps: { empty: { locks: ['mine'] } } } },
       applications: { empty: { team: 'payments' } },
@@ -1009,6 +1009,26 @@ describe('corrupt data', () => {
         cause: 'APP_HAS_NO_VERSION_IN_UPSTREAM_ENV',
       });
     });
+  });
+
+  it("does not read another team's corrupt upstream version when a team filter leaves the app out", () => {
+    const snapshot = buildSnapshot({
+      environments: {
+        up: { apps: { web: { version: CORRUPT }, api: { version: 1 } } },
+        t: { upstream: from('up') },
+      },
+      applications: {
+        web: { team: 'shop', releases: { 1: ['t'] } },
+        api: { team: 'payments', releases: { 1: ['t'] } },
+      },
+    });
+    expect(deploymentsOf(planOf(snapshot, { target: 't', team: 'payments' })).map((d) => d.app)).toEqual([
+      'api',
+    ]);
+    expectCorrupt(
+      () => planReleaseTrain(snapshot, { target: 't', targetType: 'environment' }),
+      versionFile('up', 'web'),
+    );
   });
 
   it('a corrupt deployed version of a candidate in the target throws naming the file', () => {
