@@ -62,13 +62,13 @@ class LockDirectories {
       this.corrupt ??= { file: `${parentPath}/${lockId}`, reason: 'a file where a lock directory belongs' };
       return;
     }
-    if (deeper.length > 0 || !LOCK_FIELD_FILES.has(field)) return;
+    // A lock directory is a lock whatever it holds; its missing fields read as empty.
     let fields = this.locks.get(lockId);
     if (!fields) {
       fields = new Map();
       this.locks.set(lockId, fields);
     }
-    fields.set(field, entry);
+    if (deeper.length === 0 && LOCK_FIELD_FILES.has(field)) fields.set(field, entry);
   }
 }
 
@@ -130,7 +130,8 @@ function classify(
     }));
     if (kind === 'team' && rest.length === 0) {
       application.team = entry;
-    } else if (kind === 'releases' && rest[0] !== undefined) {
+    } else if (kind === 'releases' && rest[0] !== undefined && rest.length > 1) {
+      // Only a directory is a release: a plain file named like one is not.
       const version = parseReleaseNumber(rest[0]);
       if (version === undefined) return;
       const manifests = getOrCreate(application.releases, version, () => new Map<string, string>());

@@ -1,9 +1,9 @@
 // The git adapter of one manifest repository: the branch tip, snapshots, and writing a commit.
 // Built by a factory, one per repository; nothing module-level.
-import { mkdir, readdir, stat } from 'node:fs/promises';
+import { mkdir, readdir, realpath, stat } from 'node:fs/promises';
 import type { Snapshot } from '../planning/model.js';
 import { CatFileBatch } from './catFileBatch.js';
-import { type GitIdentity, gitOutput, runGit, SERVICE_IDENTITY } from './git.js';
+import { GitCommandError, type GitIdentity, gitOutput, runGit, SERVICE_IDENTITY } from './git.js';
 import { readSnapshot } from './readSnapshot.js';
 import { type TreeChange, writeCommit } from './writeCommit.js';
 
@@ -51,15 +51,24 @@ export class ManifestRepository {
       await gitOutput(this.path, ['config', 'gc.auto', '0']);
       return { created: true };
     }
-    const inside = await runGit(this.path, ['rev-parse', '--git-dir']);
-    if (inside.code !== 0) throw new Error(`${this.path} exists but is not a git repository`);
+    // rev-parse walks up to an enclosing repository; the path must be the repository itself.
+    const found = await runGit(this.path, ['rev-parse', '--is-bare-repository', '--absolute-git-dir']);
+    const [bare, gitDir] = found.stdout.toString('utf8').trim().split('\n');
+    const root =
+      bare === 'true'
+        ? gitDir
+        : (await runGit(this.path, ['rev-parse', '--show-toplevel'])).stdout.toString('utf8').trim();
+    if (found.code !== 0 || !root || (await realpath(root)) !== (await realpath(this.path))) {
+      throw new Error(`${this.path} exists but is not a git repository`);
+    }
     return { created: false };
   }
 
   /** The commit id the branch points to now, or null when it has no commit yet. */
   async readTip(): Promise<string | null> {
-    const object = await this.objects.read(`${this.ref}^{commit}`);
-    return object ? object.oid : null;
+    // A fresh process per request: a long-lived one caches packed-refs by file stats and can
+    // miss a repack within the same second.
+    return this.resolveCommit(this.ref);
   }
 
   /** The snapshot of a commit; the last one read is kept, since most requests ask for the tip again. */
@@ -82,8 +91,20 @@ export class ManifestRepository {
   /** Resolves a tag to its commit; undefined when there is no such tag. */
   async resolveTag(tag: string): Promise<string | undefined> {
     const name = tag.startsWith('refs/tags/') ? tag : `refs/tags/${tag}`;
-    const object = await this.objects.read(`${name}^{commit}`);
-    return object?.oid;
+    return (await this.resolveCommit(name)) ?? undefined;
+  }
+
+  private async resolveCommit(ref: string): Promise<string | null> {
+    const result = await runGit(this.path, [
+      'rev-parse',
+      '--verify',
+      '--quiet',
+      '--end-of-options',
+      `${ref}^{commit}`,
+    ]);
+    if (result.code === 0) return result.stdout.toString('utf8').trim();
+    if (result.code === 1 && result.stderr === '') return null;
+    throw new GitCommandError(['rev-parse'], result);
   }
 
   async emptyBlobId(): Promise<string> {

@@ -1,11 +1,21 @@
 // ManifestRepository against real temporary git repos: opening (or creating) the repo, and
 // seeing the branch tip as it is now, even through the long-lived `git cat-file --batch`.
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createFixtureRepo, git, removeAllFixtures } from '../support/gitFixture.js';
 import { layoutFiles } from '../support/layout.js';
-import { closeAll, gitText, ok, openAdapter, tempDir } from './support.js';
+import { closeAll, gitText, ok, openAdapter, plainBatchCheck, tempDir } from './support.js';
 
 afterAll(async () => {
   await closeAll();
@@ -13,6 +23,11 @@ afterAll(async () => {
 });
 
 const AUTHOR = { name: 'Ana Lima', email: 'ana@example.com' };
+
+/** Waits until just after the start of the next wall-clock second. */
+function nextSecond(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 1000 - (Date.now() % 1000) + 10));
+}
 
 describe('ManifestRepository.open()', () => {
   it('creates a bare repo on the branch when the path is missing', async () => {
@@ -89,7 +104,7 @@ describe('ManifestRepository.open()', () => {
     await expect(openAdapter(path).open()).rejects.toThrow(/not a directory/);
   });
 
-  it.fails('rejects a non-repo directory that is nested inside another repo’s work tree', async () => {
+  it('rejects a non-repo directory that is nested inside another repo’s work tree', async () => {
     // KNOWN BUG (reported): open() checks with `git rev-parse --git-dir`, which finds the enclosing
     // repository; the service would then read and write the branch of that other repository.
     const fixture = await createFixtureRepo(layoutFiles({ environments: { dev: { config: {} } } }));
@@ -132,20 +147,63 @@ describe('ManifestRepository.readTip()', () => {
     fixture.git(['gc', '--quiet', '--prune=now']);
     fixture.git(['pack-refs', '--all', '--prune']);
     expect(existsSync(join(fixture.path, '.git', 'refs', 'heads', 'main'))).toBe(false);
-    expect(fixture.git(['cat-file', '-p', 'HEAD:environments/packed/config.json'])).toContain('"p"');
     expect(await repo.readTip()).toBe(packed);
     expect(ok((await repo.readTipSnapshot()).environments.get('packed')!.config).environmentGroup).toBe('p');
 
-    // A loose ref again, then packed again, then moved backwards from outside.
+    // A loose ref again, then packed again (in a later second than the packed-refs file read
+    // before: see the next test for the same second), then moved backwards from outside.
     const loose = fixture.commit({ 'environments/loose/config.json': '{"environmentGroup":"l"}' });
     expect(await repo.readTip()).toBe(loose);
     expect(ok((await repo.readTipSnapshot()).environments.get('loose')!.config).environmentGroup).toBe('l');
+    await nextSecond();
     fixture.git(['pack-refs', '--all', '--prune']);
     fixture.git(['gc', '--quiet', '--prune=now']);
+    expect(existsSync(join(fixture.path, '.git', 'refs', 'heads', 'main'))).toBe(false);
     expect(await repo.readTip()).toBe(loose);
     fixture.git(['update-ref', 'refs/heads/main', packed]);
     expect(await repo.readTip()).toBe(packed);
     expect((await repo.readTipSnapshot()).environments.has('loose')).toBe(false);
+  });
+
+  it('sees a packed ref that changed within the same second as the packed-refs file it read before', async (context) => {
+    // KNOWN BUG (reported): readTip resolves the branch inside the long-lived `git cat-file
+    // --batch`, and git caches packed-refs in that process, revalidated only by stat (inode,
+    // size, mtime/ctime in whole seconds with this git). When packed-refs is rewritten with the
+    // same size in the same second and the file system reuses the inode (which `git pack-refs`
+    // run twice does in a good share of runs), the process keeps answering the old tip, for as
+    // long as the file is not changed again. Here the coincidence is made certain by rewriting
+    // packed-refs in place; plain git shows the same stale answer (checked below).
+    const fixture = await createFixtureRepo(layoutFiles({ environments: { dev: { config: {} } } }));
+    const before = fixture.tip();
+    const after = fixture.commit({ 'environments/later/config.json': '{}' });
+    fixture.git(['update-ref', 'refs/heads/main', before]);
+    await nextSecond();
+    fixture.git(['pack-refs', '--all', '--prune']);
+    const packedRefs = join(fixture.path, '.git', 'packed-refs');
+    const stat = statSync(packedRefs);
+
+    const plainGit = plainBatchCheck(fixture.path);
+    const repo = openAdapter(fixture.path);
+    try {
+      expect(await plainGit.ask('refs/heads/main^{commit}')).toBe(before);
+      expect(await repo.readTip()).toBe(before);
+
+      // The branch moves from outside: packed-refs gets the new id, same inode, size and mtime.
+      const descriptor = openSync(packedRefs, 'r+');
+      writeSync(descriptor, readFileSync(packedRefs, 'utf8').replace(before, after), 0);
+      closeSync(descriptor);
+      utimesSync(packedRefs, stat.atime, stat.mtime);
+      expect(gitText(fixture.path, ['rev-parse', 'refs/heads/main'])).toBe(after);
+      const changed = statSync(packedRefs);
+      const sameSecond = Math.floor(changed.ctimeMs / 1000) === Math.floor(stat.ctimeMs / 1000);
+      if (!sameSecond || (await plainGit.ask('refs/heads/main^{commit}')) === after) {
+        context.skip('git on this machine notices the change; the race cannot be shown here');
+      }
+
+      expect(await repo.readTip()).toBe(after);
+    } finally {
+      plainGit.close();
+    }
   });
 
   it('sees its own commits and then outside commits on top of them', async () => {

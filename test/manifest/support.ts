@@ -1,6 +1,6 @@
 // Shared helpers of the git adapter tests: opening the adapter on a fixture, unwrapping
 // Readable values, and looking at a repo with plain git (independent of the adapter).
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -85,4 +85,27 @@ export function snapshotText(snapshot: Snapshot): string {
   return JSON.stringify(snapshot, (_key, value: unknown) =>
     value instanceof Map ? Object.fromEntries(value) : value,
   );
+}
+
+/** A plain long-lived `git cat-file --batch-check` (not the adapter's), to see what git itself answers. */
+export function plainBatchCheck(repoPath: string): { ask(name: string): Promise<string>; close(): void } {
+  const child = spawn('git', ['-C', repoPath, 'cat-file', '--batch-check'], { env: GIT_ENV });
+  const waiting: ((line: string) => void)[] = [];
+  let buffered = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    buffered += chunk.toString('utf8');
+    for (let end = buffered.indexOf('\n'); end >= 0; end = buffered.indexOf('\n')) {
+      const line = buffered.slice(0, end);
+      buffered = buffered.slice(end + 1);
+      waiting.shift()?.(line);
+    }
+  });
+  return {
+    ask: (name) =>
+      new Promise((resolve) => {
+        waiting.push((line) => resolve(line.split(' ')[0] ?? ''));
+        child.stdin.write(`${name}\n`);
+      }),
+    close: () => child.stdin.end(),
+  };
 }
