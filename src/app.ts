@@ -16,6 +16,7 @@ import { transformOpenApiObject } from './openapiDocument.js';
 import { healthRoutes } from './routes/health.js';
 import { releaseTrainRoutes } from './routes/releaseTrains.js';
 import type { ErrorResponse } from './schemas/error.js';
+import { ManifestWriter } from './services/manifestWriter.js';
 import { ReleaseTrainService } from './services/releaseTrains.js';
 import { WriteQueue } from './services/writeQueue.js';
 
@@ -78,7 +79,8 @@ export async function buildApp({ repo, clock = () => new Date(), logger = false 
     methodsByUrl.set(route.url, known);
   });
 
-  const trains = new ReleaseTrainService(repo, new WriteQueue(), clock);
+  const writer = new ManifestWriter(repo, new WriteQueue(), clock);
+  const trains = new ReleaseTrainService(writer);
   await app.register(releaseTrainRoutes, { trains });
   await app.register(healthRoutes, { repo });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

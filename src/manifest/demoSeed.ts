@@ -1,7 +1,8 @@
 // The demo that a freshly created default repo starts with, so that the first prognosis of
 // the README shows something real: dev -> staging -> a prod group of three regions.
+
+import type { TreeChange } from '../planning/changes.js';
 import type { ManifestRepository } from './repository.js';
-import type { TreeChange } from './writeCommit.js';
 
 const DEMO_AUTHOR = { name: 'Trainyard Demo', email: 'demo@trainyard.invalid' };
 

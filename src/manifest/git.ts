@@ -1,11 +1,9 @@
 // Running git: never prompts, never reads the machine's global or system config, C locale,
 // and an explicit identity, so the service behaves the same on every machine.
 import { spawn } from 'node:child_process';
+import type { Identity } from '../planning/changes.js';
 
-export interface GitIdentity {
-  readonly name: string;
-  readonly email: string;
-}
+export type GitIdentity = Identity;
 
 export const SERVICE_IDENTITY: GitIdentity = { name: 'Trainyard', email: 'trainyard@trainyard.invalid' };
 

@@ -7,6 +7,8 @@ import { GitCommandError, type GitIdentity, gitOutput, runGit, SERVICE_IDENTITY 
 import { readSnapshot } from './readSnapshot.js';
 import { type TreeChange, writeCommit } from './writeCommit.js';
 
+const SNAPSHOTS_KEPT = 3;
+
 export interface ManifestRepositoryOptions {
   readonly path: string;
   readonly branch: string;
@@ -27,7 +29,8 @@ export class ManifestRepository {
   readonly ref: string;
   readonly committer: GitIdentity;
   private readonly objects: CatFileBatch;
-  private cachedSnapshot: Snapshot | undefined;
+  /** The last snapshots read, by commit id (the tip, and the source of a tagged train). */
+  private readonly snapshots = new Map<string | null, Snapshot>();
   private emptyBlob: string | undefined;
 
   constructor(options: ManifestRepositoryOptions) {
@@ -71,11 +74,19 @@ export class ManifestRepository {
     return this.resolveCommit(this.ref);
   }
 
-  /** The snapshot of a commit; the last one read is kept, since most requests ask for the tip again. */
+  /** The snapshot of a commit; a few recent ones are kept, since most requests ask for the tip again. */
   async snapshot(commitId: string | null): Promise<Snapshot> {
-    if (this.cachedSnapshot && this.cachedSnapshot.commitId === commitId) return this.cachedSnapshot;
+    const cached = this.snapshots.get(commitId);
+    if (cached) {
+      // Most recently used last.
+      this.snapshots.delete(commitId);
+      this.snapshots.set(commitId, cached);
+      return cached;
+    }
     const snapshot = await readSnapshot(this.path, this.objects, commitId);
-    this.cachedSnapshot = snapshot;
+    this.snapshots.set(commitId, snapshot);
+    if (this.snapshots.size > SNAPSHOTS_KEPT)
+      this.snapshots.delete(this.snapshots.keys().next().value as string | null);
     return snapshot;
   }
 

@@ -1,13 +1,10 @@
 // Writes one commit with `git fast-import` (no work tree, symlinks stay data), then moves the
 // branch with a compare-and-swap on its old value, so a concurrent change is never overwritten.
 import { RefConflictError } from '../errors.js';
+import type { TreeChange } from '../planning/changes.js';
 import { type GitIdentity, gitOutput, runGit } from './git.js';
 
-export type TreeChange =
-  | { readonly kind: 'file'; readonly path: string; readonly content: string | Buffer }
-  | { readonly kind: 'symlink'; readonly path: string; readonly target: string }
-  | { readonly kind: 'blob'; readonly path: string; readonly oid: string }
-  | { readonly kind: 'delete'; readonly path: string };
+export type { TreeChange };
 
 export interface CommitRequest {
   readonly ref: string;

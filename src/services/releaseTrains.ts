@@ -1,9 +1,8 @@
 // Release trains and prognoses: read the tip, plan, and (for a train) commit exactly the plan.
-import { AppError, RefConflictError } from '../errors.js';
-import { deploymentChanges } from '../manifest/deploymentChanges.js';
-import type { GitIdentity } from '../manifest/git.js';
-import type { ManifestRepository } from '../manifest/repository.js';
+import { AppError } from '../errors.js';
+import type { Identity } from '../planning/changes.js';
 import { renderTrainCommitMessage } from '../planning/commitMessage.js';
+import { deploymentChanges } from '../planning/deploymentChanges.js';
 import type { Snapshot } from '../planning/model.js';
 import {
   deploymentsOf,
@@ -12,16 +11,19 @@ import {
   type ReleaseTrainRequest,
 } from '../planning/releaseTrain.js';
 import type { TargetType } from '../planning/resolveTarget.js';
-import type { WriteQueue } from './writeQueue.js';
+import type { ManifestWriter } from './manifestWriter.js';
 
-export interface TrainCall {
+export interface PrognosisCall {
   readonly target: string;
   readonly targetType: TargetType;
   readonly team?: string;
   readonly sourceGitTag?: string;
+}
+
+export interface TrainCall extends PrognosisCall {
   readonly ciLink?: string;
   readonly requestId: string;
-  readonly author: GitIdentity;
+  readonly author: Identity;
 }
 
 export interface TrainResult {
@@ -29,52 +31,32 @@ export interface TrainResult {
   readonly commitId: string | null;
 }
 
-/** How often a train is planned again when an outside commit moved the branch meanwhile. */
-const MAX_ATTEMPTS = 3;
-
 export class ReleaseTrainService {
-  constructor(
-    private readonly repo: ManifestRepository,
-    private readonly queue: WriteQueue,
-    private readonly clock: () => Date,
-  ) {}
+  constructor(private readonly writer: ManifestWriter) {}
 
-  async prognosis(call: Omit<TrainCall, 'ciLink' | 'requestId' | 'author'>): Promise<ReleaseTrainPlan> {
-    const snapshot = await this.repo.readTipSnapshot();
-    return this.plan(snapshot, call);
+  async prognosis(call: PrognosisCall): Promise<ReleaseTrainPlan> {
+    return this.plan(await this.writer.repo.readTipSnapshot(), call);
   }
 
-  train(call: TrainCall): Promise<TrainResult> {
-    return this.queue.run(async () => {
-      for (let attempt = 1; ; attempt++) {
-        const snapshot = await this.repo.readTipSnapshot();
+  async train(call: TrainCall): Promise<TrainResult> {
+    const { result, commitId } = await this.writer.write(
+      call.author,
+      async ({ snapshot, time, emptyBlobId }) => {
         const plan = await this.plan(snapshot, call);
-        const deployments = deploymentsOf(plan);
-        if (deployments.length === 0) return { plan, commitId: null };
-        const time = this.clock();
-        const context = { deployer: call.author, time, emptyBlobId: await this.repo.emptyBlobId() };
-        try {
-          const commitId = await this.repo.commit({
-            parent: snapshot.commitId,
-            changes: deployments.flatMap((deployment) => deploymentChanges(snapshot, deployment, context)),
-            message: renderTrainCommitMessage(plan, { requestId: call.requestId, ciLink: call.ciLink }),
-            author: call.author,
-            time,
-          });
-          return { plan, commitId };
-        } catch (error) {
-          // Someone committed between our read and our write: plan again on the new tip.
-          if (error instanceof RefConflictError && attempt < MAX_ATTEMPTS) continue;
-          throw error;
-        }
-      }
-    });
+        const context = { deployer: call.author, time, emptyBlobId };
+        return {
+          changes: deploymentsOf(plan).flatMap(({ manifestBlobId, ...deployment }) =>
+            deploymentChanges(snapshot, { ...deployment, manifest: { blobId: manifestBlobId } }, context),
+          ),
+          message: renderTrainCommitMessage(plan, { requestId: call.requestId, ciLink: call.ciLink }),
+          result: plan,
+        };
+      },
+    );
+    return { plan: result, commitId };
   }
 
-  private async plan(
-    snapshot: Snapshot,
-    call: Omit<TrainCall, 'ciLink' | 'requestId' | 'author'>,
-  ): Promise<ReleaseTrainPlan> {
+  private async plan(snapshot: Snapshot, call: PrognosisCall): Promise<ReleaseTrainPlan> {
     const request: ReleaseTrainRequest = {
       target: call.target,
       targetType: call.targetType,
@@ -94,8 +76,8 @@ export class ReleaseTrainService {
   }
 
   private async sourceSnapshot(tag: string): Promise<Snapshot> {
-    const commitId = await this.repo.resolveTag(tag);
+    const commitId = await this.writer.repo.resolveTag(tag);
     if (commitId === undefined) throw new AppError('NOT_FOUND', `The git tag '${tag}' does not exist.`);
-    return this.repo.snapshot(commitId);
+    return this.writer.repo.snapshot(commitId);
   }
 }

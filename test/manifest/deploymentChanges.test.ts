@@ -1,8 +1,8 @@
 // The files a deployment writes (manifest-repo.md, "Writing rules"), byte for byte after the
 // commit, in a real temporary git repo.
 import { afterAll, describe, expect, it } from 'vitest';
-import { deploymentChanges } from '../../src/manifest/deploymentChanges.js';
 import type { ManifestRepository } from '../../src/manifest/repository.js';
+import { deploymentChanges } from '../../src/planning/deploymentChanges.js';
 import type { Snapshot } from '../../src/planning/model.js';
 import { createFixtureRepo, removeAllFixtures } from '../support/gitFixture.js';
 import { layoutFiles } from '../support/layout.js';
@@ -52,7 +52,7 @@ async function deploy(
   const manifestBlobId = snapshot.applications.get(app)!.releases.get(version)!.manifests.get(environment)!;
   const changes = deploymentChanges(
     snapshot,
-    { environment, app, version, manifestBlobId },
+    { environment, app, version, manifest: { blobId: manifestBlobId } },
     { deployer: DEPLOYER, time: TIME, emptyBlobId: await repo.emptyBlobId() },
   );
   return repo.commit({
@@ -144,7 +144,9 @@ describe('deploymentChanges', () => {
         environment: 'staging',
         app: 'checkout',
         version: 2,
-        manifestBlobId: snapshot.applications.get('checkout')!.releases.get(2)!.manifests.get('staging')!,
+        manifest: {
+          blobId: snapshot.applications.get('checkout')!.releases.get(2)!.manifests.get('staging')!,
+        },
       },
       { deployer: DEPLOYER, time: TIME, emptyBlobId: await repo.emptyBlobId() },
     );

@@ -1,0 +1,62 @@
+// Every write of the service: in the write queue, read the tip, plan on it, commit exactly the
+// plan with a compare-and-swap on the branch, and plan again when the branch moved meanwhile.
+import { RefConflictError } from '../errors.js';
+import type { ManifestRepository } from '../manifest/repository.js';
+import type { Identity, WritePlan } from '../planning/changes.js';
+import type { Snapshot } from '../planning/model.js';
+import type { WriteQueue } from './writeQueue.js';
+
+export interface WriteContext {
+  readonly snapshot: Snapshot;
+  readonly time: Date;
+  /** Blob id of the empty blob, for the single-space rule of deployed manifests. */
+  readonly emptyBlobId: string;
+}
+
+export interface WriteResult<T> {
+  readonly result: T;
+  /** null when the plan changed nothing. */
+  readonly commitId: string | null;
+}
+
+/** How often a write is planned again when an outside commit moved the branch meanwhile. */
+const MAX_ATTEMPTS = 3;
+
+export class ManifestWriter {
+  constructor(
+    readonly repo: ManifestRepository,
+    private readonly queue: WriteQueue,
+    private readonly clock: () => Date,
+  ) {}
+
+  /**
+   * `plan` may throw an AppError (e.g. not found): nothing is written then. It may run more
+   * than once, each time on a newer tip, and must depend on nothing but its arguments.
+   */
+  write<T>(
+    author: Identity,
+    plan: (context: WriteContext) => Promise<WritePlan<T>> | WritePlan<T>,
+  ): Promise<WriteResult<T>> {
+    return this.queue.run(async () => {
+      for (let attempt = 1; ; attempt++) {
+        const snapshot = await this.repo.readTipSnapshot();
+        const time = this.clock();
+        const planned = await plan({ snapshot, time, emptyBlobId: await this.repo.emptyBlobId() });
+        if (planned.changes.length === 0) return { result: planned.result, commitId: null };
+        try {
+          const commitId = await this.repo.commit({
+            parent: snapshot.commitId,
+            changes: planned.changes,
+            message: planned.message,
+            author,
+            time,
+          });
+          return { result: planned.result, commitId };
+        } catch (error) {
+          if (error instanceof RefConflictError && attempt < MAX_ATTEMPTS) continue;
+          throw error;
+        }
+      }
+    });
+  }
+}
