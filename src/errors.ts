@@ -5,10 +5,17 @@ export const ERROR_STATUS = {
   INVALID_INPUT: 400,
   INVALID_JSON: 400,
   INVALID_AUTHOR: 400,
+  RELEASE_NOT_IN_ENVIRONMENT: 400,
   NOT_FOUND: 404,
   TARGET_NOT_FOUND: 404,
+  ENVIRONMENT_NOT_FOUND: 404,
+  LOCK_NOT_FOUND: 404,
+  TEAM_NOT_FOUND: 404,
+  RELEASE_NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,
   CONFLICT: 409,
+  RELEASE_CONFLICT: 409,
+  LOCKED: 409,
   BODY_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   MANIFEST_REPO_CORRUPT: 500,
@@ -21,12 +28,19 @@ export type ErrorCode = keyof typeof ERROR_STATUS;
 export class AppError extends Error {
   readonly code: ErrorCode;
   readonly statusCode: number;
+  /** Extra data for the client, sent as `details` in the error body. */
+  readonly details: Readonly<Record<string, unknown>> | undefined;
 
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options?: { cause?: unknown; details?: Readonly<Record<string, unknown>> },
+  ) {
     super(message, options);
     this.name = 'AppError';
     this.code = code;
     this.statusCode = ERROR_STATUS[code];
+    this.details = options?.details;
   }
 }
 

@@ -75,6 +75,7 @@ class LockDirectories {
 interface AppEntries {
   version?: TreeEntry;
   queuedVersion?: TreeEntry;
+  readonly record: { deployedBy?: string; deployedByEmail?: string; deployedAt?: string };
   readonly locks: LockDirectories;
 }
 
@@ -172,9 +173,13 @@ function classifyEnvironmentEntry(
     if (app === undefined || file === undefined) return;
     const appEntries = getOrCreate<string, AppEntries>(environment.applications, app, () => ({
       locks: new LockDirectories(),
+      record: {},
     }));
     if (file === 'version' && appRest.length === 0) appEntries.version = entry;
     else if (file === 'queued_version' && appRest.length === 0) appEntries.queuedVersion = entry;
+    else if (file === 'deployed_by' && appRest.length === 0) appEntries.record.deployedBy = entry.oid;
+    else if (file === 'deployed_by_email' && appRest.length === 0) appEntries.record.deployedByEmail = entry.oid;
+    else if (file === 'deployed_at_utc' && appRest.length === 0) appEntries.record.deployedAt = entry.oid;
     else if (file === 'locks')
       appEntries.locks.add(`${environmentPath}/applications/${app}/locks`, appRest, entry);
   }
@@ -239,6 +244,7 @@ function buildEnvironments(
           contents,
         ),
         locks: buildLocks(appEntries.locks, contents),
+        deploymentRecord: appEntries.record,
       });
     }
     result.set(name, {

@@ -6,21 +6,17 @@ export interface TrainTrailers {
   readonly ciLink?: string;
 }
 
-export function renderTrainCommitMessage(plan: ReleaseTrainPlan, trailers: TrainTrailers): string {
+export function renderTrainCommitMessage(plan: ReleaseTrainPlan, trailerValues: TrainTrailers): string {
   const blocks = plan.environments.map((environmentPlan) =>
     renderEnvironmentBlock(environmentPlan, plan.team),
   );
-  const trailerLines = [
-    trailer('Release-Train-Target', plan.target),
-    plan.team !== undefined ? trailer('Release-Train-Team', plan.team) : undefined,
-    trailers.ciLink !== undefined ? trailer('Ci-Link', trailers.ciLink) : undefined,
-    trailer('Request-Id', trailers.requestId),
-  ].filter((line): line is string => line !== undefined);
-  return [
-    `Release Train to environment/environment group '${plan.target}':`,
-    ...blocks,
-    trailerLines.join('\n'),
-  ].join('\n\n');
+  const trailers = renderTrailers([
+    ['Release-Train-Target', plan.target],
+    ['Release-Train-Team', plan.team],
+    ['Ci-Link', trailerValues.ciLink],
+    ['Request-Id', trailerValues.requestId],
+  ]);
+  return [`Release Train to environment/environment group '${plan.target}':`, ...blocks, trailers].join('\n\n');
 }
 
 function renderEnvironmentBlock({ environment, outcome }: EnvironmentPlan, team: string | undefined): string {
@@ -76,6 +72,14 @@ function renderAppLine({ app, outcome }: AppPlan, environment: string, source: T
 
 function sourceName(source: TrainSource): string {
   return source.kind === 'latest' ? 'latest' : source.name;
+}
+
+/** The git trailer block of a commit; entries without a value are left out. */
+export function renderTrailers(entries: readonly (readonly [key: string, value: string | undefined])[]): string {
+  return entries
+    .filter((entry): entry is readonly [string, string] => entry[1] !== undefined)
+    .map(([key, value]) => trailer(key, value))
+    .join('\n');
 }
 
 /** A trailer line; a value that could start a line of its own is a programming error upstream. */

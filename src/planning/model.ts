@@ -35,6 +35,14 @@ export interface AppInEnvironment {
   readonly deployedVersion: Readable<number | undefined>;
   readonly queuedVersion: Readable<number | undefined>;
   readonly locks: Readable<LockMap>;
+  /** Blob ids of deployed_by, deployed_by_email and deployed_at_utc, read only when shown. */
+  readonly deploymentRecord: DeploymentRecordBlobs;
+}
+
+export interface DeploymentRecordBlobs {
+  readonly deployedBy?: string;
+  readonly deployedByEmail?: string;
+  readonly deployedAt?: string;
 }
 
 export interface Environment {

@@ -129,6 +129,7 @@ function environment(name: string, spec: EnvironmentSpec): Environment {
     applications.set(app, {
       deployedVersion: version(appSpec.version, versionFile(name, app)),
       queuedVersion: version(appSpec.queued, queuedVersionFile(name, app)),
+      deploymentRecord: {},
       locks: lockMap(appSpec.locks, appLocksDir(name, app)),
     });
   }

@@ -1,0 +1,83 @@
+// Deploying one app to one environment by hand, with a choice of what a lock means.
+import { AppError } from '../errors.js';
+import type { Identity, WritePlan } from './changes.js';
+import { deploymentChanges, queuedDeploymentChanges } from './deploymentChanges.js';
+import type { Environment, Lock, Snapshot } from './model.js';
+import { mustRead } from './readable.js';
+
+export type LockBehavior = 'record' | 'fail' | 'ignore';
+
+export interface DeploymentRequest {
+  readonly environment: string;
+  readonly app: string;
+  readonly version: number;
+  readonly lockBehavior: LockBehavior;
+}
+
+/** `queued`: a lock held it back and `queued_version` was written; `locked`: nothing written. */
+export type DeploymentResult =
+  | { readonly outcome: 'deployed' | 'queued' }
+  | { readonly outcome: 'locked'; readonly locks: LocksInTheWay };
+
+export interface LocksInTheWay {
+  readonly environmentLocks: readonly Lock[];
+  readonly appLocks: readonly Lock[];
+  readonly teamLocks: readonly Lock[];
+}
+
+export function planDeployment(
+  snapshot: Snapshot,
+  request: DeploymentRequest,
+  context: { readonly deployer: Identity; readonly time: Date; readonly emptyBlobId: string; readonly trailers: string },
+): WritePlan<DeploymentResult> {
+  const { environment: environmentName, app, version } = request;
+  const environment = snapshot.environments.get(environmentName);
+  if (!environment) {
+    throw new AppError('ENVIRONMENT_NOT_FOUND', `No environment named '${environmentName}' exists.`);
+  }
+  const release = snapshot.applications.get(app)?.releases.get(version);
+  if (!release) throw new AppError('RELEASE_NOT_FOUND', `Release ${version} of '${app}' does not exist.`);
+  const manifestBlobId = release.manifests.get(environmentName);
+  if (manifestBlobId === undefined) {
+    throw new AppError(
+      'RELEASE_NOT_IN_ENVIRONMENT',
+      `Release ${version} of '${app}' has no manifest for environment '${environmentName}'.`,
+    );
+  }
+
+  const team = snapshot.applications.get(app)?.team ?? '';
+  const locks = locksInTheWay(environment, app, team);
+  const locked = locks.environmentLocks.length + locks.appLocks.length + locks.teamLocks.length > 0;
+  if (locked && request.lockBehavior === 'fail') return { changes: [], message: '', result: { outcome: 'locked', locks } };
+  if (locked && request.lockBehavior === 'record') {
+    const queued = environment.applications.get(app)?.queuedVersion;
+    const unchanged = queued?.ok === true && queued.value === version;
+    return {
+      changes: unchanged ? [] : queuedDeploymentChanges(environmentName, app, version),
+      message: `Queued version ${version} of "${app}" in "${environmentName}": it is locked\n\n${context.trailers}`,
+      result: { outcome: 'queued' },
+    };
+  }
+
+  const state = environment.applications.get(app);
+  const alreadyDeployed =
+    state !== undefined && mustRead(state.deployedVersion) === version && state.queuedVersion.ok && state.queuedVersion.value === undefined;
+  return {
+    changes: alreadyDeployed
+      ? []
+      : deploymentChanges(snapshot, { environment: environmentName, app, version, manifest: { blobId: manifestBlobId } }, context),
+    message: `deployed version ${version} of "${app}" to "${environmentName}"\n\n${context.trailers}`,
+    result: { outcome: 'deployed' },
+  };
+}
+
+/** The locks that hold back an automatic deployment of `app` in `environment`. */
+export function locksInTheWay(environment: Environment, app: string, team: string): LocksInTheWay {
+  const appState = environment.applications.get(app);
+  const teamLocks = team ? environment.teamLocks.get(team) : undefined;
+  return {
+    environmentLocks: [...mustRead(environment.locks).values()],
+    appLocks: appState ? [...mustRead(appState.locks).values()] : [],
+    teamLocks: teamLocks ? [...mustRead(teamLocks).values()] : [],
+  };
+}

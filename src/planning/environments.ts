@@ -1,0 +1,34 @@
+// Creating or replacing an environment's config.json.
+import type { WritePlan } from './changes.js';
+import type { Snapshot } from './model.js';
+
+export interface EnvironmentResult {
+  readonly created: boolean;
+  readonly config: Readonly<Record<string, unknown>>;
+}
+
+/** The config is stored as given (unknown fields kept): 2-space JSON with a trailing newline. */
+export function renderEnvironmentConfig(config: Readonly<Record<string, unknown>>): string {
+  return `${JSON.stringify(config, null, 2)}\n`;
+}
+
+export function planSetEnvironment(
+  snapshot: Snapshot,
+  environment: string,
+  config: Readonly<Record<string, unknown>>,
+  trailers: string,
+): WritePlan<EnvironmentResult> {
+  const existing = snapshot.environments.get(environment);
+  const content = renderEnvironmentConfig(config);
+  const result = { created: existing === undefined, config };
+  // The same config again changes nothing: no commit.
+  if (existing?.config.ok && renderEnvironmentConfig(existing.config.value.raw) === content) {
+    return { changes: [], message: '', result };
+  }
+  const verb = existing ? 'Updated' : 'Created';
+  return {
+    changes: [{ kind: 'file', path: `environments/${environment}/config.json`, content }],
+    message: `${verb} environment "${environment}"\n\n${trailers}`,
+    result,
+  };
+}

@@ -1,0 +1,181 @@
+// Creating and removing the four kinds of lock (manifest-repo.md, release-train.md "Releases and
+// locks that trains depend on"). Pure: (snapshot, request) -> the changes of one commit.
+import { AppError } from '../errors.js';
+import type { Identity, TreeChange, WritePlan } from './changes.js';
+import { appPath } from './deploymentChanges.js';
+import type { Environment, Lock, Snapshot } from './model.js';
+import { compareNames, mustRead } from './readable.js';
+
+export type LockTarget =
+  | { readonly kind: 'environment'; readonly environment: string }
+  | { readonly kind: 'application'; readonly environment: string; readonly app: string }
+  | { readonly kind: 'team'; readonly environment: string; readonly team: string }
+  | { readonly kind: 'group'; readonly group: string };
+
+export interface LockInput {
+  readonly lockId: string;
+  readonly message: string;
+  readonly ciLink?: string;
+  readonly suggestedLifetime?: string;
+}
+
+export interface LockWriteContext {
+  readonly author: Identity;
+  readonly time: Date;
+  readonly trailers: string;
+}
+
+export interface LockResult {
+  readonly lock: Lock;
+  /** The environments whose lock directory was written or removed. */
+  readonly environments: readonly string[];
+}
+
+export function planCreateLock(
+  snapshot: Snapshot,
+  target: LockTarget,
+  input: LockInput,
+  context: LockWriteContext,
+): WritePlan<LockResult> {
+  const environments = environmentsOf(snapshot, target);
+  const lock: Lock = {
+    lockId: input.lockId,
+    message: input.message,
+    createdAt: context.time.toISOString(),
+    createdByName: context.author.name,
+    createdByEmail: context.author.email,
+    ...(input.ciLink !== undefined ? { ciLink: input.ciLink } : {}),
+    ...(input.suggestedLifetime !== undefined ? { suggestedLifetime: input.suggestedLifetime } : {}),
+  };
+  const changes = environments.flatMap((environment) => {
+    const directory = lockDirectory(target, environment, input.lockId);
+    // Replacing: the old directory goes first, so no field of the old lock survives.
+    return [{ kind: 'delete', path: directory } as const, ...lockFileChanges(directory, lock)];
+  });
+  return {
+    changes,
+    message: `Created lock "${input.lockId}" ${describeTarget(target)}\n\n${context.trailers}`,
+    result: { lock, environments },
+  };
+}
+
+export function planDeleteLock(
+  snapshot: Snapshot,
+  target: LockTarget,
+  lockId: string,
+  context: Pick<LockWriteContext, 'trailers'>,
+): WritePlan<LockResult> {
+  const changes: TreeChange[] = [];
+  const environments: string[] = [];
+  let removed: Lock | undefined;
+  for (const name of environmentsOf(snapshot, target)) {
+    const environment = snapshot.environments.get(name) as Environment;
+    const lock = locksOf(environment, target).get(lockId);
+    if (!lock) continue;
+    removed ??= lock;
+    environments.push(name);
+    changes.push({ kind: 'delete', path: lockDirectory(target, name, lockId) });
+    changes.push(...releasedQueueChanges(snapshot, environment, target));
+  }
+  if (!removed) {
+    throw new AppError('LOCK_NOT_FOUND', `There is no lock '${lockId}' ${describeTarget(target)}.`);
+  }
+  return {
+    changes,
+    message: `Deleted lock "${lockId}" ${describeTarget(target)}\n\n${context.trailers}`,
+    result: { lock: removed, environments },
+  };
+}
+
+export function lockFileChanges(directory: string, lock: Lock): TreeChange[] {
+  const file = (name: string, content: string): TreeChange => ({ kind: 'file', path: `${directory}/${name}`, content });
+  return [
+    file('message', lock.message),
+    file('created_by_name', lock.createdByName),
+    file('created_by_email', lock.createdByEmail),
+    file('created_at', lock.createdAt),
+    ...(lock.ciLink !== undefined ? [file('ci_link', lock.ciLink)] : []),
+    ...(lock.suggestedLifetime !== undefined ? [file('suggested_lifetime', lock.suggestedLifetime)] : []),
+  ];
+}
+
+/** The environments a lock target covers; 404 for an unknown environment, group or team. */
+function environmentsOf(snapshot: Snapshot, target: LockTarget): string[] {
+  if (target.kind === 'group') {
+    const members = [...snapshot.environments.values()]
+      .filter((environment) => mustRead(environment.config).environmentGroup === target.group)
+      .map((environment) => environment.name)
+      .sort(compareNames);
+    if (members.length === 0) {
+      throw new AppError('TARGET_NOT_FOUND', `No environment group named '${target.group}' exists.`);
+    }
+    return members;
+  }
+  if (!snapshot.environments.has(target.environment)) {
+    throw new AppError('ENVIRONMENT_NOT_FOUND', `No environment named '${target.environment}' exists.`);
+  }
+  if (target.kind === 'team' && ![...snapshot.applications.values()].some((app) => app.team === target.team)) {
+    throw new AppError('TEAM_NOT_FOUND', `Team '${target.team}' does not exist.`);
+  }
+  return [target.environment];
+}
+
+function lockDirectory(target: LockTarget, environment: string, lockId: string): string {
+  switch (target.kind) {
+    case 'environment':
+    case 'group':
+      return `environments/${environment}/locks/${lockId}`;
+    case 'application':
+      return `${appPath(environment, target.app)}/locks/${lockId}`;
+    case 'team':
+      return `environments/${environment}/teams/${target.team}/locks/${lockId}`;
+  }
+}
+
+function locksOf(environment: Environment, target: LockTarget): ReadonlyMap<string, Lock> {
+  switch (target.kind) {
+    case 'environment':
+    case 'group':
+      return mustRead(environment.locks);
+    case 'application': {
+      const app = environment.applications.get(target.app);
+      return app ? mustRead(app.locks) : new Map();
+    }
+    case 'team': {
+      const locks = environment.teamLocks.get(target.team);
+      return locks ? mustRead(locks) : new Map();
+    }
+  }
+}
+
+/**
+ * Removing a lock deploys nothing; a queued version that equals the deployed one is done with
+ * and goes. Apps whose versions cannot be read are left as they are.
+ */
+function releasedQueueChanges(snapshot: Snapshot, environment: Environment, target: LockTarget): TreeChange[] {
+  const changes: TreeChange[] = [];
+  for (const [app, state] of environment.applications) {
+    if (target.kind === 'application' && app !== target.app) continue;
+    if (target.kind === 'team' && snapshot.applications.get(app)?.team !== target.team) continue;
+    const { queuedVersion, deployedVersion } = state;
+    if (queuedVersion.ok && deployedVersion.ok && queuedVersion.value !== undefined) {
+      if (queuedVersion.value === deployedVersion.value) {
+        changes.push({ kind: 'delete', path: `${appPath(environment.name, app)}/queued_version` });
+      }
+    }
+  }
+  return changes;
+}
+
+function describeTarget(target: LockTarget): string {
+  switch (target.kind) {
+    case 'environment':
+      return `on environment "${target.environment}"`;
+    case 'group':
+      return `on environment group "${target.group}"`;
+    case 'application':
+      return `on application "${target.app}" in environment "${target.environment}"`;
+    case 'team':
+      return `on team "${target.team}" in environment "${target.environment}"`;
+  }
+}

@@ -1,0 +1,110 @@
+// Creating a release, and the automatic deployments it makes (release-train.md "Releases and
+// locks that trains depend on").
+import { AppError } from '../errors.js';
+import type { Identity, TreeChange, WritePlan } from './changes.js';
+import { deploymentChanges, queuedDeploymentChanges } from './deploymentChanges.js';
+import { locksInTheWay } from './deployments.js';
+import type { Snapshot } from './model.js';
+import { compareNames, mustRead } from './readable.js';
+
+export interface ReleaseManifest {
+  readonly content: Buffer;
+  /** The git blob id of `content`, to compare with a release that already exists. */
+  readonly blobId: string;
+}
+
+export interface ReleaseRequest {
+  readonly app: string;
+  /** Absent: one more than the app's latest release. */
+  readonly version?: number;
+  readonly team?: string;
+  /** Environment -> manifest; at least one. */
+  readonly manifests: ReadonlyMap<string, ReleaseManifest>;
+  readonly sourceCommitId?: string;
+  readonly sourceAuthor?: string;
+  readonly sourceMessage?: string;
+  readonly displayVersion?: string;
+}
+
+export interface ReleaseResult {
+  readonly version: number;
+  /** false: the same release already existed and nothing was written. */
+  readonly created: boolean;
+  readonly deployedTo: readonly string[];
+  readonly queuedIn: readonly string[];
+}
+
+export function planCreateRelease(
+  snapshot: Snapshot,
+  request: ReleaseRequest,
+  context: { readonly deployer: Identity; readonly time: Date; readonly emptyBlobId: string; readonly trailers: string },
+): WritePlan<ReleaseResult> {
+  const { app } = request;
+  const application = snapshot.applications.get(app);
+  const latest = application?.latestRelease;
+  const version = request.version ?? (latest ?? 0) + 1;
+  if (!Number.isSafeInteger(version)) throw new AppError('INVALID_INPUT', 'The next release number is too large.');
+
+  const existing = application?.releases.get(version);
+  if (existing) {
+    const same =
+      existing.manifests.size === request.manifests.size &&
+      [...request.manifests].every(([environment, manifest]) => existing.manifests.get(environment) === manifest.blobId);
+    if (!same) {
+      throw new AppError('RELEASE_CONFLICT', `Release ${version} of '${app}' already exists with other manifests.`);
+    }
+    return { changes: [], message: '', result: { version, created: false, deployedTo: [], queuedIn: [] } };
+  }
+
+  const releasePath = `applications/${app}/releases/${version}`;
+  const file = (path: string, content: string | Buffer): TreeChange => ({ kind: 'file', path, content });
+  const changes: TreeChange[] = [file(`${releasePath}/created_at`, context.time.toISOString())];
+  const team = request.team ?? application?.team ?? '';
+  if (request.team !== undefined && request.team !== application?.team) {
+    changes.push(file(`applications/${app}/team`, request.team));
+  }
+  const metadata = [
+    ['source_commit_id', request.sourceCommitId],
+    ['source_author', request.sourceAuthor],
+    ['source_message', request.sourceMessage],
+    ['display_version', request.displayVersion],
+  ] as const;
+  for (const [name, value] of metadata) if (value !== undefined) changes.push(file(`${releasePath}/${name}`, value));
+  const environments = [...request.manifests.keys()].sort(compareNames);
+  for (const environment of environments) {
+    const manifest = request.manifests.get(environment) as ReleaseManifest;
+    changes.push(file(`${releasePath}/environments/${environment}/manifests.yaml`, manifest.content));
+  }
+
+  // Only the newest release moves the environments that take the latest one.
+  const deployedTo: string[] = [];
+  const queuedIn: string[] = [];
+  if (latest === undefined || version > latest) {
+    for (const environment of environments) {
+      const state = snapshot.environments.get(environment);
+      if (!state || mustRead(state.config).upstream?.latest !== true) continue;
+      const locks = locksInTheWay(state, app, team);
+      if (locks.environmentLocks.length + locks.appLocks.length + locks.teamLocks.length > 0) {
+        queuedIn.push(environment);
+        changes.push(...queuedDeploymentChanges(environment, app, version));
+      } else {
+        deployedTo.push(environment);
+        const manifest = request.manifests.get(environment) as ReleaseManifest;
+        changes.push(
+          ...deploymentChanges(snapshot, { environment, app, version, manifest: { content: manifest.content } }, context),
+        );
+      }
+    }
+  }
+
+  const lines = [
+    `created version ${version} of "${app}"`,
+    ...deployedTo.map((environment) => `deployed version ${version} of "${app}" to "${environment}"`),
+    ...queuedIn.map((environment) => `queued version ${version} of "${app}" in "${environment}": it is locked`),
+  ];
+  return {
+    changes,
+    message: `${lines.join('\n')}\n\n${context.trailers}`,
+    result: { version, created: true, deployedTo, queuedIn },
+  };
+}
