@@ -1,8 +1,14 @@
 // buildApp: the Fastify instance with every route; it never listens (server.ts does).
 import { randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
+import fastifyMultipart, { type MultipartFile } from '@fastify/multipart';
 import fastifySwagger from '@fastify/swagger';
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, {
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyRequest,
+  type FastifyServerOptions,
+} from 'fastify';
 import {
   hasZodFastifySchemaValidationErrors,
   jsonSchemaTransform,
@@ -13,15 +19,22 @@ import {
 import { AppError, type ErrorCode } from './errors.js';
 import type { ManifestRepository } from './manifest/repository.js';
 import { transformOpenApiObject } from './openapiDocument.js';
+import { deploymentRoutes } from './routes/deployments.js';
+import { environmentRoutes } from './routes/environments.js';
 import { healthRoutes } from './routes/health.js';
+import { lockRoutes } from './routes/locks.js';
+import { releaseRoutes } from './routes/releases.js';
 import { releaseTrainRoutes } from './routes/releaseTrains.js';
 import type { ErrorResponse } from './schemas/error.js';
 import { ManifestWriter } from './services/manifestWriter.js';
 import { ReleaseTrainService } from './services/releaseTrains.js';
 import { WriteQueue } from './services/writeQueue.js';
+import { ManifestWrites } from './services/writes.js';
 
 export interface AppDependencies {
   readonly repo: ManifestRepository;
+  /** The most a release upload may hold, all files together. */
+  readonly releaseMaxBytes?: number;
   readonly clock?: () => Date;
   readonly logger?: FastifyServerOptions['logger'];
 }
@@ -29,7 +42,12 @@ export interface AppDependencies {
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 const METHODS = ['GET', 'PUT', 'POST', 'DELETE', 'PATCH'] as const;
 
-export async function buildApp({ repo, clock = () => new Date(), logger = false }: AppDependencies) {
+export async function buildApp({
+  repo,
+  clock = () => new Date(),
+  logger = false,
+  releaseMaxBytes = 10 * 1024 * 1024,
+}: AppDependencies) {
   const app = Fastify({
     logger,
     bodyLimit: 1024 * 1024,
@@ -50,7 +68,10 @@ export async function buildApp({ repo, clock = () => new Date(), logger = false 
     const { statusCode, code, message } = describeError(error);
     if (statusCode >= 500) request.log.error({ err: error, code }, 'request failed');
     else request.log.info({ code, message }, 'request rejected');
-    return reply.code(statusCode).send(errorBody(statusCode, code, message));
+    const details = error instanceof AppError ? error.details : undefined;
+    return reply
+      .code(statusCode)
+      .send({ ...errorBody(statusCode, code, message), ...(details ? { details } : {}) });
   });
   app.setNotFoundHandler((request, reply) =>
     reply
@@ -79,9 +100,19 @@ export async function buildApp({ repo, clock = () => new Date(), logger = false 
     methodsByUrl.set(route.url, known);
   });
 
+  await app.register(fastifyMultipart, {
+    attachFieldsToBody: 'keyValues',
+    onFile: readUploadAsText(releaseMaxBytes),
+    limits: { fileSize: releaseMaxBytes, fieldSize: releaseMaxBytes, fields: 1000, files: 1000, parts: 2000 },
+  });
+
   const writer = new ManifestWriter(repo, new WriteQueue(), clock);
-  const trains = new ReleaseTrainService(writer);
-  await app.register(releaseTrainRoutes, { trains });
+  const writes = new ManifestWrites(writer);
+  await app.register(releaseTrainRoutes, { trains: new ReleaseTrainService(writer) });
+  await app.register(lockRoutes, { writes });
+  await app.register(environmentRoutes, { writes });
+  await app.register(releaseRoutes, { writes });
+  await app.register(deploymentRoutes, { writes, repo });
   await app.register(healthRoutes, { repo });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
@@ -148,6 +179,9 @@ function describeError(error: FastifyError): { statusCode: number; code: ErrorCo
   if (error instanceof SyntaxError && error.statusCode === 400) {
     return { statusCode: 400, code: 'INVALID_JSON', message: 'The request body is not valid JSON.' };
   }
+  if (error.statusCode === 413) {
+    return { statusCode: 413, code: 'BODY_TOO_LARGE', message: 'The request body is too large.' };
+  }
   if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
     return { statusCode: error.statusCode, code: 'INVALID_INPUT', message: error.message };
   }
@@ -164,4 +198,25 @@ function validationMessage(error: FastifyError): string {
 
 function errorBody(statusCode: number, code: string, message: string): ErrorResponse {
   return { statusCode, error: STATUS_CODES[statusCode] ?? 'Error', message, code };
+}
+
+/**
+ * Uploaded files become text fields, read with a running total so that a release upload stays
+ * under its limit however it is split. Manifests are YAML, so UTF-8.
+ */
+function readUploadAsText(maxBytes: number) {
+  const utf8 = new TextDecoder('utf-8', { fatal: true });
+  const totals = new WeakMap<object, number>();
+  return async function onFile(this: FastifyRequest, part: MultipartFile): Promise<void> {
+    const content = await part.toBuffer();
+    const total = (totals.get(this) ?? 0) + content.length;
+    totals.set(this, total);
+    if (total > maxBytes)
+      throw new AppError('BODY_TOO_LARGE', `The upload is larger than ${maxBytes} bytes.`);
+    try {
+      (part as MultipartFile & { value: unknown }).value = utf8.decode(content);
+    } catch {
+      throw new AppError('INVALID_INPUT', `The file in field '${part.fieldname}' is not UTF-8 text.`);
+    }
+  };
 }

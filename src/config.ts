@@ -28,6 +28,13 @@ export const ConfigSchema = z.object({
     .regex(BRANCH_PATTERN, 'must be a valid git branch name')
     .default('main')
     .describe('The branch that holds the state'),
+  RELEASE_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(1024 * 1024 * 1024)
+    .default(10 * 1024 * 1024)
+    .describe('The most a release upload may hold, all manifests together'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -13,7 +13,11 @@ async function main(): Promise<void> {
     branch: config.MANIFEST_REPO_BRANCH,
   });
   const { created } = await repo.open();
-  const app = await buildApp({ repo, logger: { level: config.LOG_LEVEL } });
+  const app = await buildApp({
+    repo,
+    logger: { level: config.LOG_LEVEL },
+    releaseMaxBytes: config.RELEASE_MAX_BYTES,
+  });
   // Only the embedded default is seeded; a configured repo is the user's own.
   if (created && config.MANIFEST_REPO_PATH === undefined) {
     const commitId = await seedDemo(repo, new Date());

@@ -178,7 +178,8 @@ function classifyEnvironmentEntry(
     if (file === 'version' && appRest.length === 0) appEntries.version = entry;
     else if (file === 'queued_version' && appRest.length === 0) appEntries.queuedVersion = entry;
     else if (file === 'deployed_by' && appRest.length === 0) appEntries.record.deployedBy = entry.oid;
-    else if (file === 'deployed_by_email' && appRest.length === 0) appEntries.record.deployedByEmail = entry.oid;
+    else if (file === 'deployed_by_email' && appRest.length === 0)
+      appEntries.record.deployedByEmail = entry.oid;
     else if (file === 'deployed_at_utc' && appRest.length === 0) appEntries.record.deployedAt = entry.oid;
     else if (file === 'locks')
       appEntries.locks.add(`${environmentPath}/applications/${app}/locks`, appRest, entry);

@@ -118,6 +118,18 @@ export class ManifestRepository {
     throw new GitCommandError(['rev-parse'], result);
   }
 
+  /** The text of blobs by id; missing ones are left out. */
+  async readBlobTexts(oids: Iterable<string>): Promise<Map<string, string>> {
+    const unique = [...new Set(oids)];
+    const objects = await this.objects.readMany(unique);
+    const texts = new Map<string, string>();
+    unique.forEach((oid, index) => {
+      const object = objects[index];
+      if (object) texts.set(oid, object.content.toString('utf8'));
+    });
+    return texts;
+  }
+
   async emptyBlobId(): Promise<string> {
     this.emptyBlob ??= (await gitOutput(this.path, ['hash-object', '-t', 'blob', '--stdin'], ''))
       .toString('utf8')

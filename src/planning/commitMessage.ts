@@ -16,7 +16,9 @@ export function renderTrainCommitMessage(plan: ReleaseTrainPlan, trailerValues: 
     ['Ci-Link', trailerValues.ciLink],
     ['Request-Id', trailerValues.requestId],
   ]);
-  return [`Release Train to environment/environment group '${plan.target}':`, ...blocks, trailers].join('\n\n');
+  return [`Release Train to environment/environment group '${plan.target}':`, ...blocks, trailers].join(
+    '\n\n',
+  );
 }
 
 function renderEnvironmentBlock({ environment, outcome }: EnvironmentPlan, team: string | undefined): string {
@@ -75,7 +77,9 @@ function sourceName(source: TrainSource): string {
 }
 
 /** The git trailer block of a commit; entries without a value are left out. */
-export function renderTrailers(entries: readonly (readonly [key: string, value: string | undefined])[]): string {
+export function renderTrailers(
+  entries: readonly (readonly [key: string, value: string | undefined])[],
+): string {
   return entries
     .filter((entry): entry is readonly [string, string] => entry[1] !== undefined)
     .map(([key, value]) => trailer(key, value))

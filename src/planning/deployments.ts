@@ -28,7 +28,12 @@ export interface LocksInTheWay {
 export function planDeployment(
   snapshot: Snapshot,
   request: DeploymentRequest,
-  context: { readonly deployer: Identity; readonly time: Date; readonly emptyBlobId: string; readonly trailers: string },
+  context: {
+    readonly deployer: Identity;
+    readonly time: Date;
+    readonly emptyBlobId: string;
+    readonly trailers: string;
+  },
 ): WritePlan<DeploymentResult> {
   const { environment: environmentName, app, version } = request;
   const environment = snapshot.environments.get(environmentName);
@@ -48,7 +53,8 @@ export function planDeployment(
   const team = snapshot.applications.get(app)?.team ?? '';
   const locks = locksInTheWay(environment, app, team);
   const locked = locks.environmentLocks.length + locks.appLocks.length + locks.teamLocks.length > 0;
-  if (locked && request.lockBehavior === 'fail') return { changes: [], message: '', result: { outcome: 'locked', locks } };
+  if (locked && request.lockBehavior === 'fail')
+    return { changes: [], message: '', result: { outcome: 'locked', locks } };
   if (locked && request.lockBehavior === 'record') {
     const queued = environment.applications.get(app)?.queuedVersion;
     const unchanged = queued?.ok === true && queued.value === version;
@@ -61,11 +67,18 @@ export function planDeployment(
 
   const state = environment.applications.get(app);
   const alreadyDeployed =
-    state !== undefined && mustRead(state.deployedVersion) === version && state.queuedVersion.ok && state.queuedVersion.value === undefined;
+    state !== undefined &&
+    mustRead(state.deployedVersion) === version &&
+    state.queuedVersion.ok &&
+    state.queuedVersion.value === undefined;
   return {
     changes: alreadyDeployed
       ? []
-      : deploymentChanges(snapshot, { environment: environmentName, app, version, manifest: { blobId: manifestBlobId } }, context),
+      : deploymentChanges(
+          snapshot,
+          { environment: environmentName, app, version, manifest: { blobId: manifestBlobId } },
+          context,
+        ),
     message: `deployed version ${version} of "${app}" to "${environmentName}"\n\n${context.trailers}`,
     result: { outcome: 'deployed' },
   };

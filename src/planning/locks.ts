@@ -88,7 +88,11 @@ export function planDeleteLock(
 }
 
 export function lockFileChanges(directory: string, lock: Lock): TreeChange[] {
-  const file = (name: string, content: string): TreeChange => ({ kind: 'file', path: `${directory}/${name}`, content });
+  const file = (name: string, content: string): TreeChange => ({
+    kind: 'file',
+    path: `${directory}/${name}`,
+    content,
+  });
   return [
     file('message', lock.message),
     file('created_by_name', lock.createdByName),
@@ -114,7 +118,10 @@ function environmentsOf(snapshot: Snapshot, target: LockTarget): string[] {
   if (!snapshot.environments.has(target.environment)) {
     throw new AppError('ENVIRONMENT_NOT_FOUND', `No environment named '${target.environment}' exists.`);
   }
-  if (target.kind === 'team' && ![...snapshot.applications.values()].some((app) => app.team === target.team)) {
+  if (
+    target.kind === 'team' &&
+    ![...snapshot.applications.values()].some((app) => app.team === target.team)
+  ) {
     throw new AppError('TEAM_NOT_FOUND', `Team '${target.team}' does not exist.`);
   }
   return [target.environment];
@@ -152,7 +159,11 @@ function locksOf(environment: Environment, target: LockTarget): ReadonlyMap<stri
  * Removing a lock deploys nothing; a queued version that equals the deployed one is done with
  * and goes. Apps whose versions cannot be read are left as they are.
  */
-function releasedQueueChanges(snapshot: Snapshot, environment: Environment, target: LockTarget): TreeChange[] {
+function releasedQueueChanges(
+  snapshot: Snapshot,
+  environment: Environment,
+  target: LockTarget,
+): TreeChange[] {
   const changes: TreeChange[] = [];
   for (const [app, state] of environment.applications) {
     if (target.kind === 'application' && app !== target.app) continue;

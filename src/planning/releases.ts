@@ -37,21 +37,32 @@ export interface ReleaseResult {
 export function planCreateRelease(
   snapshot: Snapshot,
   request: ReleaseRequest,
-  context: { readonly deployer: Identity; readonly time: Date; readonly emptyBlobId: string; readonly trailers: string },
+  context: {
+    readonly deployer: Identity;
+    readonly time: Date;
+    readonly emptyBlobId: string;
+    readonly trailers: string;
+  },
 ): WritePlan<ReleaseResult> {
   const { app } = request;
   const application = snapshot.applications.get(app);
   const latest = application?.latestRelease;
   const version = request.version ?? (latest ?? 0) + 1;
-  if (!Number.isSafeInteger(version)) throw new AppError('INVALID_INPUT', 'The next release number is too large.');
+  if (!Number.isSafeInteger(version))
+    throw new AppError('INVALID_INPUT', 'The next release number is too large.');
 
   const existing = application?.releases.get(version);
   if (existing) {
     const same =
       existing.manifests.size === request.manifests.size &&
-      [...request.manifests].every(([environment, manifest]) => existing.manifests.get(environment) === manifest.blobId);
+      [...request.manifests].every(
+        ([environment, manifest]) => existing.manifests.get(environment) === manifest.blobId,
+      );
     if (!same) {
-      throw new AppError('RELEASE_CONFLICT', `Release ${version} of '${app}' already exists with other manifests.`);
+      throw new AppError(
+        'RELEASE_CONFLICT',
+        `Release ${version} of '${app}' already exists with other manifests.`,
+      );
     }
     return { changes: [], message: '', result: { version, created: false, deployedTo: [], queuedIn: [] } };
   }
@@ -69,7 +80,8 @@ export function planCreateRelease(
     ['source_message', request.sourceMessage],
     ['display_version', request.displayVersion],
   ] as const;
-  for (const [name, value] of metadata) if (value !== undefined) changes.push(file(`${releasePath}/${name}`, value));
+  for (const [name, value] of metadata)
+    if (value !== undefined) changes.push(file(`${releasePath}/${name}`, value));
   const environments = [...request.manifests.keys()].sort(compareNames);
   for (const environment of environments) {
     const manifest = request.manifests.get(environment) as ReleaseManifest;
@@ -91,20 +103,26 @@ export function planCreateRelease(
         deployedTo.push(environment);
         const manifest = request.manifests.get(environment) as ReleaseManifest;
         changes.push(
-          ...deploymentChanges(snapshot, { environment, app, version, manifest: { content: manifest.content } }, context),
+          ...deploymentChanges(
+            snapshot,
+            { environment, app, version, manifest: { content: manifest.content } },
+            context,
+          ),
         );
       }
     }
   }
 
-  const lines = [
-    `created version ${version} of "${app}"`,
+  const deploymentLines = [
     ...deployedTo.map((environment) => `deployed version ${version} of "${app}" to "${environment}"`),
-    ...queuedIn.map((environment) => `queued version ${version} of "${app}" in "${environment}": it is locked`),
+    ...queuedIn.map(
+      (environment) => `queued version ${version} of "${app}" in "${environment}": it is locked`,
+    ),
   ];
+  const paragraphs = [`created version ${version} of "${app}"`, deploymentLines.join('\n'), context.trailers];
   return {
     changes,
-    message: `${lines.join('\n')}\n\n${context.trailers}`,
+    message: paragraphs.filter((paragraph) => paragraph !== '').join('\n\n'),
     result: { version, created: true, deployedTo, queuedIn },
   };
 }

@@ -35,3 +35,27 @@ export function parseReleaseNumber(text: string): number | undefined {
   const value = Number(text);
   return value <= MAX_RELEASE_VERSION ? value : undefined;
 }
+
+export const CiLinkSchema = z
+  .string()
+  .max(2048)
+  .refine((value) => isAbsoluteHttpUrl(value), 'ciLink must be one line, an absolute http(s) URL')
+  .describe('Absolute http(s) URL of the CI run, recorded as the Ci-Link trailer');
+
+/** Text that must stay on one line (it may reach a file that tools read line by line). */
+export const OneLineSchema = (what: string, maxLength: number) =>
+  z
+    .string()
+    .max(maxLength, `${what} must be at most ${maxLength} characters`)
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
+    .regex(/^[^\u0000-\u001f\u007f]*$/, `${what} must be one line without control characters`);
+
+function isAbsoluteHttpUrl(value: string): boolean {
+  if (/[\s\0]/.test(value)) return false;
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.host !== '';
+  } catch {
+    return false;
+  }
+}

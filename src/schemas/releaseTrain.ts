@@ -2,7 +2,7 @@
 // Kuberpult's GetReleaseTrainPrognosisResponse, with versions as JSON numbers.
 import { z } from 'zod';
 import { OPTIONAL_BODY } from '../openapiDocument.js';
-import { TeamNameSchema } from './names.js';
+import { CiLinkSchema, TeamNameSchema } from './names.js';
 
 export const LockSchema = z
   .object({
@@ -76,12 +76,6 @@ export const TrainResponseSchema = z
   })
   .meta({ id: 'ReleaseTrainResult' });
 
-const CiLinkSchema = z
-  .string()
-  .max(2048)
-  .refine((value) => isAbsoluteHttpUrl(value), 'ciLink must be one line, an absolute http(s) URL')
-  .describe('Absolute http(s) URL of the CI run, recorded as the Ci-Link trailer');
-
 export const TrainBodySchema = z
   .object({ ciLink: CiLinkSchema.optional() })
   .meta({ [OPTIONAL_BODY]: true })
@@ -94,13 +88,3 @@ export const TrainQuerySchema = z.object({
 });
 
 export const PrognosisQuerySchema = TrainQuerySchema;
-
-function isAbsoluteHttpUrl(value: string): boolean {
-  if (/[\s\0]/.test(value)) return false;
-  try {
-    const url = new URL(value);
-    return (url.protocol === 'http:' || url.protocol === 'https:') && url.host !== '';
-  } catch {
-    return false;
-  }
-}

@@ -1,0 +1,30 @@
+// Which body encodings a route takes; anything else is a 415 before validation.
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AppError } from '../errors.js';
+
+function mediaType(request: FastifyRequest): string | undefined {
+  return request.headers['content-type']?.split(';')[0]?.trim().toLowerCase();
+}
+
+function hasBody(request: FastifyRequest): boolean {
+  return request.body !== undefined && request.body !== null;
+}
+
+export async function onlyJson(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
+  if (hasBody(request) && mediaType(request) !== 'application/json') {
+    throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send JSON (Content-Type: application/json).');
+  }
+}
+
+export async function onlyMultipart(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
+  if (mediaType(request) !== 'multipart/form-data') {
+    throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send multipart/form-data.');
+  }
+}
+
+export async function jsonOrMultipart(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
+  const type = mediaType(request);
+  if (type !== 'application/json' && type !== 'multipart/form-data') {
+    throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send JSON, or multipart/form-data with a `config` field.');
+  }
+}

@@ -1,0 +1,61 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { ManifestRepository } from '../manifest/repository.js';
+import { DeploymentBodySchema, DeploymentResponseSchema } from '../schemas/deployments.js';
+import { ErrorResponseSchema } from '../schemas/error.js';
+import { ApplicationNameSchema, EnvironmentNameSchema } from '../schemas/names.js';
+import { OverviewSchema } from '../schemas/overview.js';
+import { authorFromHeaders } from '../services/identity.js';
+import { readOverview } from '../services/overview.js';
+import type { ManifestWrites } from '../services/writes.js';
+import { onlyJson } from './contentTypes.js';
+
+export const deploymentRoutes: FastifyPluginAsyncZod<{
+  writes: ManifestWrites;
+  repo: ManifestRepository;
+}> = async (app, { writes, repo }) => {
+  app.put(
+    '/api/environments/:env/applications/:app/deployment',
+    {
+      preValidation: onlyJson,
+      schema: {
+        summary: 'Deploy one release of an app to one environment by hand',
+        tags: ['deployments'],
+        params: z.object({ env: EnvironmentNameSchema, app: ApplicationNameSchema }),
+        body: DeploymentBodySchema,
+        response: {
+          200: DeploymentResponseSchema,
+          400: ErrorResponseSchema,
+          404: ErrorResponseSchema,
+          409: ErrorResponseSchema.describe(
+            'lockBehavior fail and a lock is in the way: details list the locks',
+          ),
+          415: ErrorResponseSchema,
+          500: ErrorResponseSchema,
+          503: ErrorResponseSchema,
+        },
+      },
+    },
+    async (request) => {
+      const { env, app: application } = request.params;
+      const { version, lockBehavior } = request.body;
+      const { outcome, commitId } = await writes.deploy(
+        { environment: env, app: application, version, lockBehavior },
+        { author: authorFromHeaders(request.headers), requestId: request.id },
+      );
+      return { environment: env, application, version, outcome, commitId };
+    },
+  );
+
+  app.get(
+    '/api/overview',
+    {
+      schema: {
+        summary: 'Every environment (by group) with its config, locks and apps; every application',
+        tags: ['overview'],
+        response: { 200: OverviewSchema, 500: ErrorResponseSchema },
+      },
+    },
+    async () => readOverview(repo),
+  );
+};

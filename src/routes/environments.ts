@@ -1,0 +1,73 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { AppError } from '../errors.js';
+import { EnvironmentConfigSchema, EnvironmentResponseSchema } from '../schemas/environments.js';
+import { ErrorResponseSchema } from '../schemas/error.js';
+import { EnvironmentNameSchema } from '../schemas/names.js';
+import { authorFromHeaders } from '../services/identity.js';
+import type { ManifestWrites } from '../services/writes.js';
+import { jsonOrMultipart } from './contentTypes.js';
+
+export const environmentRoutes: FastifyPluginAsyncZod<{ writes: ManifestWrites }> = async (
+  app,
+  { writes },
+) => {
+  for (const url of ['/api/environments/:env', '/environments/:env']) {
+    app.post(
+      url,
+      {
+        preValidation: jsonOrMultipart,
+        schema: {
+          summary: 'Create or replace an environment',
+          description:
+            'The body is the config.json content: a JSON body, or (as Kuberpult scripts send it) a multipart/form-data field `config`.',
+          tags: ['environments'],
+          params: z.object({ env: EnvironmentNameSchema }),
+          body: EnvironmentConfigSchema,
+          response: {
+            200: EnvironmentResponseSchema.describe('Replaced'),
+            201: EnvironmentResponseSchema.describe('Created'),
+            400: ErrorResponseSchema,
+            415: ErrorResponseSchema,
+            500: ErrorResponseSchema,
+            503: ErrorResponseSchema,
+          },
+        },
+      },
+      async (request, reply) => {
+        const config = request.isMultipart() ? parseConfigField(request.body) : request.body;
+        const { env } = request.params;
+        const { result } = await writes.setEnvironment(env, config, {
+          author: authorFromHeaders(request.headers),
+          requestId: request.id,
+        });
+        return reply
+          .code(result.created ? 201 : 200)
+          .send({ environment: env, created: result.created, config });
+      },
+    );
+  }
+};
+
+/** Kuberpult's form: the config as JSON text in the field `config`. */
+function parseConfigField(form: Record<string, unknown>): z.infer<typeof EnvironmentConfigSchema> {
+  const { config, ...others } = form;
+  if (typeof config !== 'string' || Object.keys(others).length > 0) {
+    throw new AppError(
+      'INVALID_INPUT',
+      'The form must have exactly one field, `config`, holding the config JSON.',
+    );
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(config);
+  } catch {
+    throw new AppError('INVALID_JSON', 'The `config` field is not valid JSON.');
+  }
+  const result = EnvironmentConfigSchema.safeParse(parsed);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `config.${issue.path.join('.')}: ${issue.message}`);
+    throw new AppError('INVALID_INPUT', `Invalid input: ${problems.join('; ')}`);
+  }
+  return result.data;
+}

@@ -1,0 +1,33 @@
+import { z } from 'zod';
+import { EnvironmentNameSchema, GroupNameSchema } from './names.js';
+
+// Unknown fields (Argo CD settings in either form, anything newer) are kept as they are.
+export const EnvironmentConfigSchema = z
+  .looseObject({
+    upstream: z
+      .looseObject({
+        latest: z.boolean().optional().describe('Take the newest release of every app'),
+        environment: z
+          .union([EnvironmentNameSchema, z.literal('')])
+          .optional()
+          .describe('Take the deployed versions of this environment'),
+      })
+      .nullable()
+      .optional(),
+    environmentGroup: GroupNameSchema.optional(),
+    argocd: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .describe('Argo CD settings (older form), kept as given'),
+    argoConfigs: z.unknown().optional().describe('Argo CD settings (newer form), kept as given'),
+    isActiveActive: z.boolean().optional(),
+  })
+  .meta({ id: 'EnvironmentConfig' });
+
+export const EnvironmentFormSchema = z
+  .object({ config: z.string().describe('The config.json content') })
+  .describe("Kuberpult's scripts send the config as a multipart field");
+
+export const EnvironmentResponseSchema = z
+  .object({ environment: z.string(), created: z.boolean(), config: z.record(z.string(), z.unknown()) })
+  .meta({ id: 'EnvironmentResult' });

@@ -1,0 +1,97 @@
+// GET /api/overview: every environment (by group) and application, from one snapshot.
+// Corrupt data is listed under `problems` instead of failing the whole overview.
+import type { ManifestRepository } from '../manifest/repository.js';
+import type { Lock, LockMap, Readable, Snapshot } from '../planning/model.js';
+import { sortedKeys } from '../planning/readable.js';
+import type { Overview } from '../schemas/overview.js';
+import type { LockView } from '../schemas/releaseTrain.js';
+import { toLockView } from './prognosisView.js';
+
+type OverviewEnvironment = Overview['environmentGroups'][number]['environments'][number];
+type OverviewApp = OverviewEnvironment['applications'][string];
+
+export async function readOverview(repo: ManifestRepository): Promise<Overview> {
+  const snapshot = await repo.readTipSnapshot();
+  const recordBlobs: string[] = [];
+  for (const environment of snapshot.environments.values()) {
+    for (const app of environment.applications.values()) {
+      const { deployedBy, deployedByEmail, deployedAt } = app.deploymentRecord;
+      for (const oid of [deployedBy, deployedByEmail, deployedAt]) if (oid) recordBlobs.push(oid);
+    }
+  }
+  return buildOverview(snapshot, await repo.readBlobTexts(recordBlobs));
+}
+
+export function buildOverview(snapshot: Snapshot, texts: ReadonlyMap<string, string>): Overview {
+  const problems: Overview['problems'] = [];
+  const read = <T>(readable: Readable<T>, fallback: T): T => {
+    if (readable.ok) return readable.value;
+    problems.push({ file: readable.file, reason: readable.reason });
+    return fallback;
+  };
+  const lockViews = (locks: Readable<LockMap>): Record<string, LockView> => {
+    const map = read(locks, new Map<string, Lock>());
+    return Object.fromEntries(sortedKeys(map).map((id) => [id, toLockView(map.get(id) as Lock)]));
+  };
+  const text = (oid: string | undefined) => (oid === undefined ? undefined : texts.get(oid));
+
+  const groups = new Map<string, OverviewEnvironment[]>();
+  for (const name of sortedKeys(snapshot.environments)) {
+    const environment = snapshot.environments.get(name);
+    if (!environment) continue;
+    const config = read(environment.config, undefined);
+    const applications: Record<string, OverviewApp> = {};
+    for (const app of sortedKeys(environment.applications)) {
+      const state = environment.applications.get(app);
+      if (!state) continue;
+      const version = read(state.deployedVersion, undefined);
+      const queuedVersion = read(state.queuedVersion, undefined);
+      const deployedBy = text(state.deploymentRecord.deployedBy);
+      const deployedByEmail = text(state.deploymentRecord.deployedByEmail);
+      const deployedAt = text(state.deploymentRecord.deployedAt)?.trim();
+      applications[app] = {
+        name: app,
+        ...(version !== undefined ? { version } : {}),
+        ...(queuedVersion !== undefined ? { queuedVersion } : {}),
+        ...(deployedBy !== undefined ? { deployedBy } : {}),
+        ...(deployedByEmail !== undefined ? { deployedByEmail } : {}),
+        ...(deployedAt !== undefined ? { deployedAt } : {}),
+        locks: lockViews(state.locks),
+      };
+    }
+    const teamLocks: Record<string, Record<string, LockView>> = {};
+    for (const team of sortedKeys(environment.teamLocks)) {
+      const locks = lockViews(environment.teamLocks.get(team) as Readable<LockMap>);
+      if (Object.keys(locks).length > 0) teamLocks[team] = locks;
+    }
+    const group = config?.environmentGroup ?? name;
+    const members = groups.get(group) ?? [];
+    members.push({
+      name,
+      config: config?.raw ?? {},
+      locks: lockViews(environment.locks),
+      teamLocks,
+      applications,
+    });
+    groups.set(group, members);
+  }
+
+  const applications: Overview['applications'] = {};
+  for (const name of sortedKeys(snapshot.applications)) {
+    const application = snapshot.applications.get(name);
+    if (!application) continue;
+    applications[name] = {
+      name,
+      team: application.team,
+      releases: [...application.releases.keys()].sort((a, b) => a - b),
+    };
+  }
+  return {
+    environmentGroups: sortedKeys(groups).map((group) => ({
+      environmentGroupName: group,
+      environments: groups.get(group) ?? [],
+    })),
+    applications,
+    problems,
+  };
+}
