@@ -1,5 +1,6 @@
-// One long-lived `git cat-file --batch` process answers every object read of a repository,
-// instead of a process per file.
+// One long-lived `git cat-file --batch-command --buffer` process answers every object read of a
+// repository: a batch of reads is one write and one flush, instead of a process (or a flush)
+// per object.
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { GIT_OPTIONS, gitEnvironment } from './git.js';
 
@@ -17,23 +18,32 @@ interface PendingRead {
 export class CatFileBatch {
   private child: ChildProcessWithoutNullStreams | undefined;
   private readonly pending: PendingRead[] = [];
+  private pendingHead = 0;
   private buffer: Buffer = Buffer.alloc(0);
 
   constructor(private readonly repoPath: string) {}
 
   /** Reads an object by id or revision expression; undefined when it does not exist. */
-  read(objectName: string): Promise<GitObject | undefined> {
-    if (/[\r\n]/.test(objectName)) return Promise.reject(new Error('object name must be one line'));
-    const child = this.ensureStarted();
-    return new Promise((resolve, reject) => {
-      this.pending.push({ resolve, reject });
-      child.stdin.write(`${objectName}\n`);
-    });
+  async read(objectName: string): Promise<GitObject | undefined> {
+    const [object] = await this.readMany([objectName]);
+    return object;
   }
 
-  /** Reads many objects; results in the order asked. */
+  /** Reads many objects in one round trip; results in the order asked. */
   readMany(objectNames: readonly string[]): Promise<(GitObject | undefined)[]> {
-    return Promise.all(objectNames.map((name) => this.read(name)));
+    if (objectNames.length === 0) return Promise.resolve([]);
+    if (objectNames.some((name) => /[\r\n]/.test(name))) {
+      return Promise.reject(new Error('object name must be one line'));
+    }
+    const child = this.ensureStarted();
+    const results = objectNames.map(
+      (): Promise<GitObject | undefined> =>
+        new Promise((resolve, reject) => {
+          this.pending.push({ resolve, reject });
+        }),
+    );
+    child.stdin.write(`${objectNames.map((name) => `contents ${name}\n`).join('')}flush\n`);
+    return Promise.all(results);
   }
 
   close(): void {
@@ -45,10 +55,11 @@ export class CatFileBatch {
 
   private ensureStarted(): ChildProcessWithoutNullStreams {
     if (this.child) return this.child;
-    const child = spawn('git', [...GIT_OPTIONS, '-C', this.repoPath, 'cat-file', '--batch'], {
-      env: gitEnvironment(),
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      'git',
+      [...GIT_OPTIONS, '-C', this.repoPath, 'cat-file', '--batch-command', '--buffer'],
+      { env: gitEnvironment(), stdio: ['pipe', 'pipe', 'pipe'] },
+    );
     this.buffer = Buffer.alloc(0);
     child.stdout.on('data', (chunk: Buffer) => this.onData(chunk));
     child.stderr.resume();
@@ -65,17 +76,17 @@ export class CatFileBatch {
 
   private onData(chunk: Buffer): void {
     this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
+    let offset = 0;
     for (;;) {
-      const headerEnd = this.buffer.indexOf(0x0a);
-      if (headerEnd < 0) return;
-      const header = this.buffer.subarray(0, headerEnd).toString('utf8');
-      const fields = header.split(' ');
-      if (fields[fields.length - 1] === 'missing' || fields[fields.length - 1] === 'ambiguous') {
-        this.buffer = this.buffer.subarray(headerEnd + 1);
-        this.pending.shift()?.resolve(undefined);
+      const headerEnd = this.buffer.indexOf(0x0a, offset);
+      if (headerEnd < 0) break;
+      const header = this.buffer.toString('latin1', offset, headerEnd);
+      if (header.endsWith(' missing') || header.endsWith(' ambiguous')) {
+        offset = headerEnd + 1;
+        this.settle()?.resolve(undefined);
         continue;
       }
-      const [oid, type, sizeText] = fields;
+      const [oid, type, sizeText] = header.split(' ');
       const size = Number(sizeText);
       if (oid === undefined || type === undefined || !Number.isInteger(size)) {
         this.failPending(new Error(`unexpected cat-file output: ${header.slice(0, 200)}`));
@@ -83,14 +94,29 @@ export class CatFileBatch {
         return;
       }
       const end = headerEnd + 1 + size + 1;
-      if (this.buffer.length < end) return;
+      if (this.buffer.length < end) break;
       const content = Buffer.from(this.buffer.subarray(headerEnd + 1, headerEnd + 1 + size));
-      this.buffer = this.buffer.subarray(end);
-      this.pending.shift()?.resolve({ oid, type, content });
+      offset = end;
+      this.settle()?.resolve({ oid, type, content });
     }
+    this.buffer = offset === 0 ? this.buffer : this.buffer.subarray(offset);
+  }
+
+  private settle(): PendingRead | undefined {
+    const request = this.pending[this.pendingHead];
+    this.pendingHead++;
+    // Compact now and then instead of shifting an array of tens of thousands on every answer.
+    if (this.pendingHead > 4096 && this.pendingHead * 2 > this.pending.length) {
+      this.pending.splice(0, this.pendingHead);
+      this.pendingHead = 0;
+    }
+    return request;
   }
 
   private failPending(error: Error): void {
-    for (const request of this.pending.splice(0)) request.reject(error);
+    const failed = this.pending.splice(0);
+    const head = this.pendingHead;
+    this.pendingHead = 0;
+    for (const request of failed.slice(head)) request.reject(error);
   }
 }
