@@ -4,7 +4,7 @@ import { mkdir, readdir, realpath, stat } from 'node:fs/promises';
 import type { Snapshot } from '../planning/model.js';
 import { CatFileBatch } from './catFileBatch.js';
 import { GitCommandError, type GitIdentity, gitOutput, runGit, SERVICE_IDENTITY } from './git.js';
-import { readSnapshot } from './readSnapshot.js';
+import { SnapshotReader } from './snapshotReader.js';
 import { type TreeChange, writeCommit } from './writeCommit.js';
 
 const SNAPSHOTS_KEPT = 3;
@@ -39,6 +39,16 @@ export class ManifestRepository {
     this.ref = `refs/heads/${options.branch}`;
     this.committer = options.committer ?? SERVICE_IDENTITY;
     this.objects = new CatFileBatch(options.path);
+  }
+
+  private reader: SnapshotReader | undefined;
+
+  private async snapshotReader(): Promise<SnapshotReader> {
+    this.reader ??= new SnapshotReader(
+      this.objects,
+      (await this.emptyBlobId()).length === 64 ? 'sha256' : 'sha1',
+    );
+    return this.reader;
   }
 
   /**
@@ -83,10 +93,24 @@ export class ManifestRepository {
       this.snapshots.set(commitId, cached);
       return cached;
     }
-    const snapshot = await readSnapshot(this.path, this.objects, commitId);
+    const snapshot = await (await this.snapshotReader()).read(commitId);
     this.snapshots.set(commitId, snapshot);
     if (this.snapshots.size > SNAPSHOTS_KEPT)
       this.snapshots.delete(this.snapshots.keys().next().value as string | null);
+    return snapshot;
+  }
+
+  /** Reads the manifests of these releases into the snapshot, where not read yet. */
+  async loadReleases(
+    snapshot: Snapshot,
+    releases: Iterable<{ app: string; version: number }>,
+  ): Promise<void> {
+    await (await this.snapshotReader()).loadReleases(snapshot, releases);
+  }
+
+  /** Reads every release's manifests into the snapshot (a full read; for tools and tests). */
+  async loadAllReleases(snapshot: Snapshot): Promise<Snapshot> {
+    await (await this.snapshotReader()).loadAllReleases(snapshot);
     return snapshot;
   }
 

@@ -3,7 +3,7 @@ import { AppError } from '../errors.js';
 import type { Identity, WritePlan } from './changes.js';
 import { deploymentChanges, queuedDeploymentChanges } from './deploymentChanges.js';
 import type { Environment, Lock, Snapshot } from './model.js';
-import { mustRead } from './readable.js';
+import { loadedManifests, mustRead } from './readable.js';
 
 export type LockBehavior = 'record' | 'fail' | 'ignore';
 
@@ -42,7 +42,7 @@ export function planDeployment(
   }
   const release = snapshot.applications.get(app)?.releases.get(version);
   if (!release) throw new AppError('RELEASE_NOT_FOUND', `Release ${version} of '${app}' does not exist.`);
-  const manifestBlobId = release.manifests.get(environmentName);
+  const manifestBlobId = loadedManifests(release).get(environmentName);
   if (manifestBlobId === undefined) {
     throw new AppError(
       'RELEASE_NOT_IN_ENVIRONMENT',

@@ -56,8 +56,11 @@ export interface Environment {
 
 export interface Release {
   readonly version: number;
-  /** Environment name -> git blob id of the release's manifests.yaml for it. */
-  readonly manifests: ReadonlyMap<string, string>;
+  /**
+   * Environment name -> git blob id of the release's manifests.yaml for it. Undefined while not
+   * read yet: the planner then asks for the release (see ReleaseTrainOutcome `needsReleases`).
+   */
+  readonly manifests: ReadonlyMap<string, string> | undefined;
 }
 
 export interface Application {

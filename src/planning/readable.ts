@@ -1,5 +1,5 @@
 import { CorruptRepoError } from '../errors.js';
-import type { Readable } from './model.js';
+import type { Readable, Release } from './model.js';
 
 /** The value, or the corrupt-repo error naming the file it came from. */
 export function mustRead<T>(readable: Readable<T>): T {
@@ -18,4 +18,10 @@ export function compareNames(a: string, b: string): number {
 
 export function sortedKeys<K extends string>(map: ReadonlyMap<K, unknown>): K[] {
   return [...map.keys()].sort(compareNames);
+}
+
+/** The manifests of a release the caller made sure were read (see ManifestRepository.loadReleases). */
+export function loadedManifests(release: Release): ReadonlyMap<string, string> {
+  if (release.manifests === undefined) throw new Error(`release ${release.version} was not loaded`);
+  return release.manifests;
 }

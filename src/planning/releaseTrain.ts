@@ -86,9 +86,16 @@ export interface ReleaseTrainPlan {
   readonly environments: readonly EnvironmentPlan[];
 }
 
+export interface ReleaseRef {
+  readonly app: string;
+  readonly version: number;
+}
+
 export type ReleaseTrainOutcome =
   | { readonly kind: 'planned'; readonly plan: ReleaseTrainPlan }
-  | { readonly kind: 'targetNotFound'; readonly target: string; readonly targetType: TargetType };
+  | { readonly kind: 'targetNotFound'; readonly target: string; readonly targetType: TargetType }
+  /** The plan needs the manifests of these releases, which the snapshot has not read yet. */
+  | { readonly kind: 'needsReleases'; readonly releases: readonly ReleaseRef[] };
 
 export interface Deployment {
   readonly environment: string;
@@ -104,10 +111,12 @@ export function planReleaseTrain(snapshot: Snapshot, request: ReleaseTrainReques
     return { kind: 'targetNotFound', target: request.target, targetType: request.targetType };
   }
   const source = request.sourceSnapshot ?? snapshot;
+  const missing: ReleaseRef[] = [];
   const environments = resolved.environments.map((name) => ({
     environment: name,
-    outcome: planEnvironment(snapshot, source, name, request.team),
+    outcome: planEnvironment(snapshot, source, name, request.team, missing),
   }));
+  if (missing.length > 0) return { kind: 'needsReleases', releases: missing };
   return {
     kind: 'planned',
     plan: {
@@ -145,6 +154,7 @@ function planEnvironment(
   source: Snapshot,
   environmentName: string,
   team: string | undefined,
+  missing: ReleaseRef[],
 ): EnvironmentOutcome {
   const environment = snapshot.environments.get(environmentName) as Environment;
   const { upstream } = mustRead(environment.config);
@@ -174,7 +184,14 @@ function planEnvironment(
     if (team !== undefined && appTeam !== team) continue;
     apps.push({
       app,
-      outcome: planApp(snapshot, environment, app, appTeam, readSourceVersion(source, trainSource, app)),
+      outcome: planApp(
+        snapshot,
+        environment,
+        app,
+        appTeam,
+        readSourceVersion(source, trainSource, app),
+        missing,
+      ),
     });
   }
   return { kind: 'train', source: trainSource, apps };
@@ -202,6 +219,7 @@ function planApp(
   app: string,
   appTeam: string,
   sourceVersion: number | undefined,
+  missing: ReleaseRef[],
 ): AppOutcome {
   const fromLatest = mustRead(environment.config).upstream?.latest === true;
   if (sourceVersion === undefined && !fromLatest)
@@ -215,10 +233,14 @@ function planApp(
   if (appLocks.size > 0) return { kind: 'skip', cause: 'APP_IS_LOCKED', locks: locksInOrder(appLocks) };
 
   // With `latest`, an app without releases has nothing to deploy here either.
-  const manifestBlobId =
-    sourceVersion === undefined
-      ? undefined
-      : snapshot.applications.get(app)?.releases.get(sourceVersion)?.manifests.get(environment.name);
+  const release =
+    sourceVersion === undefined ? undefined : snapshot.applications.get(app)?.releases.get(sourceVersion);
+  if (release && release.manifests === undefined) {
+    // Not read yet: the caller reads it and plans again. The outcome here is a placeholder.
+    missing.push({ app, version: release.version });
+    return { kind: 'skip', cause: 'APP_DOES_NOT_EXIST_IN_ENV' };
+  }
+  const manifestBlobId = release?.manifests?.get(environment.name);
   if (sourceVersion === undefined || manifestBlobId === undefined)
     return { kind: 'skip', cause: 'APP_DOES_NOT_EXIST_IN_ENV' };
 

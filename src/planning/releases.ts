@@ -5,7 +5,7 @@ import type { Identity, TreeChange, WritePlan } from './changes.js';
 import { deploymentChanges, queuedDeploymentChanges } from './deploymentChanges.js';
 import { locksInTheWay } from './deployments.js';
 import type { Snapshot } from './model.js';
-import { compareNames, mustRead } from './readable.js';
+import { compareNames, loadedManifests, mustRead } from './readable.js';
 
 export interface ReleaseManifest {
   readonly content: Buffer;
@@ -53,10 +53,11 @@ export function planCreateRelease(
 
   const existing = application?.releases.get(version);
   if (existing) {
+    const existingManifests = loadedManifests(existing);
     const same =
-      existing.manifests.size === request.manifests.size &&
+      existingManifests.size === request.manifests.size &&
       [...request.manifests].every(
-        ([environment, manifest]) => existing.manifests.get(environment) === manifest.blobId,
+        ([environment, manifest]) => existingManifests.get(environment) === manifest.blobId,
       );
     if (!same) {
       throw new AppError(

@@ -63,7 +63,14 @@ export class ReleaseTrainService {
       team: call.team,
       sourceSnapshot: call.sourceGitTag ? await this.sourceSnapshot(call.sourceGitTag) : undefined,
     };
-    const outcome = planReleaseTrain(snapshot, request);
+    let outcome = planReleaseTrain(snapshot, request);
+    if (outcome.kind === 'needsReleases') {
+      // Release manifests are read lazily: read the ones this plan needs, then plan again.
+      await this.writer.repo.loadReleases(snapshot, outcome.releases);
+      outcome = planReleaseTrain(snapshot, request);
+    }
+    if (outcome.kind === 'needsReleases')
+      throw new Error('release manifests still missing after loading them');
     if (outcome.kind === 'targetNotFound') {
       const kind = {
         environment: 'environment',

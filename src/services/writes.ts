@@ -54,7 +54,10 @@ export class ManifestWrites {
     release: Omit<ReleaseRequest, 'manifests'> & { manifests: ReadonlyMap<string, Buffer> },
     request: RequestContext,
   ) {
-    return this.writer.write(request.author, ({ snapshot, time, emptyBlobId }) => {
+    return this.writer.write(request.author, async ({ snapshot, time, emptyBlobId }) => {
+      if (release.version !== undefined) {
+        await this.writer.repo.loadReleases(snapshot, [{ app: release.app, version: release.version }]);
+      }
       const algorithm = emptyBlobId.length === 64 ? 'sha256' : 'sha1';
       const manifests = new Map<string, ReleaseManifest>();
       for (const [environment, content] of release.manifests) {
@@ -69,14 +72,15 @@ export class ManifestWrites {
   }
 
   async deploy(deployment: DeploymentRequest, request: RequestContext) {
-    const written = await this.writer.write(request.author, ({ snapshot, time, emptyBlobId }) =>
-      planDeployment(snapshot, deployment, {
+    const written = await this.writer.write(request.author, async ({ snapshot, time, emptyBlobId }) => {
+      await this.writer.repo.loadReleases(snapshot, [{ app: deployment.app, version: deployment.version }]);
+      return planDeployment(snapshot, deployment, {
         deployer: request.author,
         time,
         emptyBlobId,
         trailers: trailersOf(request),
-      }),
-    );
+      });
+    });
     const { result } = written;
     if (result.outcome === 'locked') {
       const { environmentLocks, appLocks, teamLocks } = result.locks;

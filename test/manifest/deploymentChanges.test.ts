@@ -37,7 +37,7 @@ async function deploymentFixture() {
     'applications/checkout/releases/4/created_at': '2026-11-01T00:00:00Z',
   });
   const repo = openAdapter(fixture.path);
-  const snapshot = await repo.readTipSnapshot();
+  const snapshot = await repo.loadAllReleases(await repo.readTipSnapshot());
   return { fixture, repo, snapshot };
 }
 
@@ -49,7 +49,7 @@ async function deploy(
   app: string,
   version: number,
 ): Promise<string> {
-  const manifestBlobId = snapshot.applications.get(app)!.releases.get(version)!.manifests.get(environment)!;
+  const manifestBlobId = snapshot.applications.get(app)!.releases.get(version)!.manifests!.get(environment)!;
   const changes = deploymentChanges(
     snapshot,
     { environment, app, version, manifest: { blobId: manifestBlobId } },
@@ -88,7 +88,7 @@ describe('deploymentChanges', () => {
 
   it('writes a single space as manifests.yaml when the release’s manifest is empty', async () => {
     const { fixture, repo, snapshot } = await deploymentFixture();
-    expect(snapshot.applications.get('checkout')!.releases.get(4)!.manifests.get('development')).toBe(
+    expect(snapshot.applications.get('checkout')!.releases.get(4)!.manifests!.get('development')).toBe(
       await repo.emptyBlobId(),
     );
     const commitId = await deploy(repo, snapshot, 'development', 'checkout', 4);
@@ -128,7 +128,7 @@ describe('deploymentChanges', () => {
   it('removes a corrupt queued_version too', async () => {
     const { fixture, repo } = await deploymentFixture();
     fixture.commit({ [`${APP_PATH}/queued_version`]: { symlink: '/etc/passwd' } });
-    const snapshot = await repo.readTipSnapshot();
+    const snapshot = await repo.loadAllReleases(await repo.readTipSnapshot());
     expect(snapshot.environments.get('development')!.applications.get('checkout')!.queuedVersion.ok).toBe(
       false,
     );
@@ -145,7 +145,7 @@ describe('deploymentChanges', () => {
         app: 'checkout',
         version: 2,
         manifest: {
-          blobId: snapshot.applications.get('checkout')!.releases.get(2)!.manifests.get('staging')!,
+          blobId: snapshot.applications.get('checkout')!.releases.get(2)!.manifests!.get('staging')!,
         },
       },
       { deployer: DEPLOYER, time: TIME, emptyBlobId: await repo.emptyBlobId() },

@@ -233,16 +233,17 @@ describe('readSnapshot on a healthy repo', () => {
 
   it('reads releases with the environments they have a manifest for, ignoring non-numeric release dirs', async () => {
     const fixture = await createFixtureRepo(healthyLayout());
-    const snapshot = await openAdapter(fixture.path).readTipSnapshot();
+    const adapter = openAdapter(fixture.path);
+    const snapshot = await adapter.loadAllReleases(await adapter.readTipSnapshot());
     const checkout = snapshot.applications.get('checkout')!;
     expect([...checkout.releases.keys()].sort((a, b) => a - b)).toEqual([1, 2, 10]);
-    const manifestsOf = (version: number) => [...checkout.releases.get(version)!.manifests.keys()].sort();
+    const manifestsOf = (version: number) => [...checkout.releases.get(version)!.manifests!.keys()].sort();
     expect(manifestsOf(1)).toEqual(['development', 'staging']);
     expect(manifestsOf(2)).toEqual(['development']);
     expect(manifestsOf(10)).toEqual([]);
     expect(checkout.releases.get(1)!.version).toBe(1);
     // The manifest is kept as the blob id of the release's file.
-    expect(checkout.releases.get(1)!.manifests.get('staging')).toBe(
+    expect(checkout.releases.get(1)!.manifests!.get('staging')).toBe(
       gitText(fixture.path, [
         'rev-parse',
         'HEAD:applications/checkout/releases/1/environments/staging/manifests.yaml',
@@ -262,8 +263,9 @@ describe('readSnapshot on a healthy repo', () => {
 
   it('reads a release manifest file content exactly as the layout helper wrote it', async () => {
     const fixture = await createFixtureRepo(layoutFiles({ apps: { app: { releases: { 3: ['dev'] } } } }));
-    const snapshot = await openAdapter(fixture.path).readTipSnapshot();
-    const oid = snapshot.applications.get('app')!.releases.get(3)!.manifests.get('dev')!;
+    const adapter = openAdapter(fixture.path);
+    const snapshot = await adapter.loadAllReleases(await adapter.readTipSnapshot());
+    const oid = snapshot.applications.get('app')!.releases.get(3)!.manifests!.get('dev')!;
     expect(gitText(fixture.path, ['cat-file', 'blob', oid])).toBe(manifestContent('app', 3, 'dev').trim());
   });
 
