@@ -1,14 +1,9 @@
 // buildApp: the Fastify instance with every route; it never listens (server.ts does).
 import { randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
-import fastifyMultipart, { type MultipartFile } from '@fastify/multipart';
+import fastifyMultipart from '@fastify/multipart';
 import fastifySwagger from '@fastify/swagger';
-import Fastify, {
-  type FastifyError,
-  type FastifyInstance,
-  type FastifyRequest,
-  type FastifyServerOptions,
-} from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import {
   hasZodFastifySchemaValidationErrors,
   jsonSchemaTransform,
@@ -100,10 +95,10 @@ export async function buildApp({
     methodsByUrl.set(route.url, known);
   });
 
+  // Bodies are read into text fields by readMultipartForm, on the routes that take them.
   await app.register(fastifyMultipart, {
-    attachFieldsToBody: 'keyValues',
-    onFile: readUploadAsText(releaseMaxBytes),
-    limits: { fileSize: releaseMaxBytes, fieldSize: releaseMaxBytes, fields: 1000, files: 1000, parts: 2000 },
+    defCharset: 'latin1',
+    limits: { fields: 1000, files: 1000, parts: 2000 },
   });
 
   const writer = new ManifestWriter(repo, new WriteQueue(), clock);
@@ -111,7 +106,7 @@ export async function buildApp({
   await app.register(releaseTrainRoutes, { trains: new ReleaseTrainService(writer) });
   await app.register(lockRoutes, { writes });
   await app.register(environmentRoutes, { writes });
-  await app.register(releaseRoutes, { writes });
+  await app.register(releaseRoutes, { writes, releaseMaxBytes });
   await app.register(deploymentRoutes, { writes, repo });
   await app.register(healthRoutes, { repo });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
@@ -198,25 +193,4 @@ function validationMessage(error: FastifyError): string {
 
 function errorBody(statusCode: number, code: string, message: string): ErrorResponse {
   return { statusCode, error: STATUS_CODES[statusCode] ?? 'Error', message, code };
-}
-
-/**
- * Uploaded files become text fields, read with a running total so that a release upload stays
- * under its limit however it is split. Manifests are YAML, so UTF-8.
- */
-function readUploadAsText(maxBytes: number) {
-  const utf8 = new TextDecoder('utf-8', { fatal: true });
-  const totals = new WeakMap<object, number>();
-  return async function onFile(this: FastifyRequest, part: MultipartFile): Promise<void> {
-    const content = await part.toBuffer();
-    const total = (totals.get(this) ?? 0) + content.length;
-    totals.set(this, total);
-    if (total > maxBytes)
-      throw new AppError('BODY_TOO_LARGE', `The upload is larger than ${maxBytes} bytes.`);
-    try {
-      (part as MultipartFile & { value: unknown }).value = utf8.decode(content);
-    } catch {
-      throw new AppError('INVALID_INPUT', `The file in field '${part.fieldname}' is not UTF-8 text.`);
-    }
-  };
 }

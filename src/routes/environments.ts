@@ -7,6 +7,7 @@ import { EnvironmentNameSchema } from '../schemas/names.js';
 import { authorFromHeaders } from '../services/identity.js';
 import type { ManifestWrites } from '../services/writes.js';
 import { jsonOrMultipart } from './contentTypes.js';
+import { readMultipartForm } from './multipartForm.js';
 
 export const environmentRoutes: FastifyPluginAsyncZod<{ writes: ManifestWrites }> = async (
   app,
@@ -16,7 +17,7 @@ export const environmentRoutes: FastifyPluginAsyncZod<{ writes: ManifestWrites }
     app.post(
       url,
       {
-        preValidation: jsonOrMultipart,
+        preValidation: [jsonOrMultipart, readMultipartForm(1024 * 1024)],
         schema: {
           summary: 'Create or replace an environment',
           description:

@@ -6,17 +6,21 @@ import { MANIFEST_FIELD, ReleaseFormSchema, ReleaseResponseSchema } from '../sch
 import { authorFromHeaders } from '../services/identity.js';
 import type { ManifestWrites } from '../services/writes.js';
 import { onlyMultipart } from './contentTypes.js';
+import { readMultipartForm } from './multipartForm.js';
 
 /** Fields Kuberpult's clients send that Trainyard takes and ignores. */
 const IGNORED_FIELDS = /^(previous_commit_id|revision|signatures\[.*\]|signature.*)$/;
 const KNOWN_FIELDS = new Set(Object.keys(ReleaseFormSchema.shape));
 
-export const releaseRoutes: FastifyPluginAsyncZod<{ writes: ManifestWrites }> = async (app, { writes }) => {
+export const releaseRoutes: FastifyPluginAsyncZod<{
+  writes: ManifestWrites;
+  releaseMaxBytes: number;
+}> = async (app, { writes, releaseMaxBytes }) => {
   for (const url of ['/api/release', '/release']) {
     app.post(
       url,
       {
-        preValidation: onlyMultipart,
+        preValidation: [onlyMultipart, readMultipartForm(releaseMaxBytes)],
         schema: {
           summary: 'Create a release; the newest one is deployed to every environment with upstream.latest',
           tags: ['releases'],
