@@ -43,6 +43,11 @@ export class ManifestRepository {
 
   private reader: SnapshotReader | undefined;
 
+  /** Objects read from git for snapshots so far (reads stay incremental: see the tests). */
+  get objectsRead(): number {
+    return this.reader?.loader.objectsRead ?? 0;
+  }
+
   private async snapshotReader(): Promise<SnapshotReader> {
     this.reader ??= new SnapshotReader(
       this.objects,
@@ -98,6 +103,18 @@ export class ManifestRepository {
     if (this.snapshots.size > SNAPSHOTS_KEPT)
       this.snapshots.delete(this.snapshots.keys().next().value as string | null);
     return snapshot;
+  }
+
+  /** Keeps a snapshot made without reading (derived from a commit of our own). */
+  remember(snapshot: Snapshot): void {
+    this.snapshots.delete(snapshot.commitId);
+    this.snapshots.set(snapshot.commitId, snapshot);
+    if (this.snapshots.size > SNAPSHOTS_KEPT)
+      this.snapshots.delete(this.snapshots.keys().next().value as string | null);
+  }
+
+  async objectFormat(): Promise<'sha1' | 'sha256'> {
+    return (await this.emptyBlobId()).length === 64 ? 'sha256' : 'sha1';
   }
 
   /** Reads the manifests of these releases into the snapshot, where not read yet. */

@@ -3,6 +3,13 @@
 // data, so the next commit re-reads only the subtrees that changed (an outside commit that
 // touches a few files costs a few tree reads, not a walk of the whole repo).
 // Release manifests are read lazily, only for the releases a request needs.
+
+import {
+  checkVersionLink,
+  parseEnvironmentConfig,
+  SYMLINK_MODE,
+  type VersionLink,
+} from '../planning/layout.js';
 import type {
   AppInEnvironment,
   Application,
@@ -18,7 +25,6 @@ import type {
 import { parseReleaseNumber } from '../schemas/names.js';
 import type { CatFileBatch, GitObject } from './catFileBatch.js';
 
-export const SYMLINK_MODE = '120000';
 const TREE_MODE = '40000';
 const LOCK_FIELD_FILES = new Set([
   'message',
@@ -36,11 +42,6 @@ interface TreeEntry {
 }
 
 type Tree = ReadonlyMap<string, TreeEntry>;
-
-interface VersionLink {
-  readonly mode: string;
-  readonly target: string;
-}
 
 /** An app's directory in an environment, before its symlinks are checked against the releases. */
 interface RawAppInEnvironment {
@@ -93,9 +94,13 @@ class ObjectLoader {
     reject: (e: Error) => void;
   }[] = [];
 
+  /** How many objects were read, for tests and benchmarks that check reads stay incremental. */
+  objectsRead = 0;
+
   constructor(private readonly objects: CatFileBatch) {}
 
   load(name: string): Promise<GitObject | undefined> {
+    this.objectsRead++;
     return new Promise((resolve, reject) => {
       if (this.queue.length === 0) setImmediate(() => this.flush());
       this.queue.push({ name, resolve, reject });
@@ -119,7 +124,7 @@ class ObjectLoader {
 }
 
 export class SnapshotReader {
-  private readonly loader: ObjectLoader;
+  readonly loader: ObjectLoader;
   private readonly hashBytes: number;
   private readonly environments = new GenerationalCache<Promise<RawEnvironment>>();
   private readonly appsInEnvironment = new GenerationalCache<Promise<RawAppInEnvironment>>();
@@ -416,77 +421,6 @@ function assembleEnvironment(
     locks: raw.locks,
     teamLocks: raw.teamLocks,
     applications: sortedMap(apps),
-  };
-}
-
-/** A `version` or `queued_version` symlink: exactly ../../../../applications/<app>/releases/<N>. */
-function checkVersionLink(
-  link: VersionLink | undefined,
-  file: string,
-  app: string,
-  applications: ReadonlyMap<string, Application>,
-): Readable<number | undefined> {
-  if (!link) return { ok: true, value: undefined };
-  if (link.mode !== SYMLINK_MODE) return { ok: false, file, reason: 'must be a symlink to a release' };
-  const prefix = `../../../../applications/${app}/releases/`;
-  const version = link.target.startsWith(prefix)
-    ? parseReleaseNumber(link.target.slice(prefix.length))
-    : undefined;
-  if (version === undefined) {
-    return {
-      ok: false,
-      file,
-      reason: `symlink target ${JSON.stringify(link.target.slice(0, 200))} is not ${prefix}<N>`,
-    };
-  }
-  if (!applications.get(app)?.releases.has(version)) {
-    return {
-      ok: false,
-      file,
-      reason: `symlink points to release ${version} of ${app}, which does not exist`,
-    };
-  }
-  return { ok: true, value: version };
-}
-
-export function parseEnvironmentConfig(text: string, file: string): Readable<EnvironmentConfig> {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (error) {
-    return { ok: false, file, reason: `invalid JSON (${(error as Error).message})` };
-  }
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    return { ok: false, file, reason: 'must be a JSON object' };
-  }
-  const record = raw as Record<string, unknown>;
-  const { upstream, environmentGroup } = record;
-  if (environmentGroup !== undefined && environmentGroup !== null && typeof environmentGroup !== 'string') {
-    return { ok: false, file, reason: 'environmentGroup must be a string' };
-  }
-  if (upstream === undefined || upstream === null) {
-    return {
-      ok: true,
-      value: { upstream: null, environmentGroup: environmentGroup || undefined, raw: record },
-    };
-  }
-  if (typeof upstream !== 'object' || Array.isArray(upstream)) {
-    return { ok: false, file, reason: 'upstream must be an object or null' };
-  }
-  const { latest, environment } = upstream as Record<string, unknown>;
-  if (latest !== undefined && latest !== null && typeof latest !== 'boolean') {
-    return { ok: false, file, reason: 'upstream.latest must be a boolean' };
-  }
-  if (environment !== undefined && environment !== null && typeof environment !== 'string') {
-    return { ok: false, file, reason: 'upstream.environment must be a string' };
-  }
-  return {
-    ok: true,
-    value: {
-      upstream: { latest: latest === true, environment: environment || undefined },
-      environmentGroup: environmentGroup || undefined,
-      raw: record,
-    },
   };
 }
 

@@ -1,7 +1,9 @@
 // Every write of the service: in the write queue, read the tip, plan on it, commit exactly the
 // plan with a compare-and-swap on the branch, and plan again when the branch moved meanwhile.
 import { RefConflictError } from '../errors.js';
+import { gitBlobId } from '../manifest/blobId.js';
 import type { ManifestRepository } from '../manifest/repository.js';
+import { applyChanges } from '../planning/applyChanges.js';
 import type { Identity, WritePlan } from '../planning/changes.js';
 import type { Snapshot } from '../planning/model.js';
 import type { WriteQueue } from './writeQueue.js';
@@ -51,6 +53,11 @@ export class ManifestWriter {
             author,
             time,
           });
+          // The next request needs no read of the repo: the new snapshot follows from the plan.
+          const format = await this.repo.objectFormat();
+          this.repo.remember(
+            applyChanges(snapshot, planned.changes, commitId, (content) => gitBlobId(content, format)),
+          );
           return { result: planned.result, commitId };
         } catch (error) {
           if (error instanceof RefConflictError && attempt < MAX_ATTEMPTS) continue;

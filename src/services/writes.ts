@@ -1,7 +1,7 @@
 // The writes around trains: locks, environments, releases, deployments. Each is one call of a
 // pure planner inside the ManifestWriter, so every write is one commit on the tip or nothing.
-import { createHash } from 'node:crypto';
 import { AppError } from '../errors.js';
+import { gitBlobId } from '../manifest/blobId.js';
 import type { Identity } from '../planning/changes.js';
 import { renderTrailers } from '../planning/commitMessage.js';
 import { type DeploymentRequest, planDeployment } from '../planning/deployments.js';
@@ -98,9 +98,4 @@ export class ManifestWrites {
     }
     return { outcome: result.outcome, commitId: written.commitId };
   }
-}
-
-/** The id git gives a blob with this content, without asking git. */
-function gitBlobId(content: Buffer, algorithm: 'sha1' | 'sha256'): string {
-  return createHash(algorithm).update(`blob ${content.length}\0`).update(content).digest('hex');
 }

@@ -4,6 +4,7 @@
 
 import type { CatFileBatch } from '../../src/manifest/catFileBatch.js';
 import { gitOutput } from '../../src/manifest/git.js';
+import { parseEnvironmentConfig } from '../../src/planning/layout.js';
 import type {
   AppInEnvironment,
   Application,
@@ -342,47 +343,6 @@ function readConfig(
   if (!entry) return { ok: true, value: { upstream: null, environmentGroup: undefined, raw: {} } };
   if (entry.mode === SYMLINK_MODE) return { ok: false, file, reason: 'must be a file, not a symlink' };
   return parseEnvironmentConfig(contents.get(entry.oid) ?? '', file);
-}
-
-export function parseEnvironmentConfig(text: string, file: string): Readable<EnvironmentConfig> {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (error) {
-    return { ok: false, file, reason: `invalid JSON (${(error as Error).message})` };
-  }
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    return { ok: false, file, reason: 'must be a JSON object' };
-  }
-  const record = raw as Record<string, unknown>;
-  const { upstream, environmentGroup } = record;
-  if (environmentGroup !== undefined && environmentGroup !== null && typeof environmentGroup !== 'string') {
-    return { ok: false, file, reason: 'environmentGroup must be a string' };
-  }
-  if (upstream === undefined || upstream === null) {
-    return {
-      ok: true,
-      value: { upstream: null, environmentGroup: environmentGroup || undefined, raw: record },
-    };
-  }
-  if (typeof upstream !== 'object' || Array.isArray(upstream)) {
-    return { ok: false, file, reason: 'upstream must be an object or null' };
-  }
-  const { latest, environment } = upstream as Record<string, unknown>;
-  if (latest !== undefined && latest !== null && typeof latest !== 'boolean') {
-    return { ok: false, file, reason: 'upstream.latest must be a boolean' };
-  }
-  if (environment !== undefined && environment !== null && typeof environment !== 'string') {
-    return { ok: false, file, reason: 'upstream.environment must be a string' };
-  }
-  return {
-    ok: true,
-    value: {
-      upstream: { latest: latest === true, environment: environment || undefined },
-      environmentGroup: environmentGroup || undefined,
-      raw: record,
-    },
-  };
 }
 
 function getOrCreate<K, V>(map: Map<K, V>, key: K, create: () => V): V {
