@@ -74,7 +74,7 @@ export async function seedDemo(repo: ManifestRepository, time: Date): Promise<st
   lock('environments/prod-de/applications/search/locks/incident-4711', 'search latency under investigation');
   lock('environments/prod-us/teams/payments/locks/audit', 'payments audit: no changes this week');
 
-  return repo.commit({
+  const commitId = await repo.commit({
     parent: await repo.readTip(),
     changes,
     message:
@@ -82,6 +82,8 @@ export async function seedDemo(repo: ManifestRepository, time: Date): Promise<st
     author: DEMO_AUTHOR,
     time,
   });
+  if (commitId === null) throw new Error('the demo changed nothing');
+  return commitId;
 }
 
 function manifest(app: string, version: number, environment: string): string {

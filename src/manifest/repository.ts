@@ -135,8 +135,11 @@ export class ManifestRepository {
     return this.snapshot(await this.readTip());
   }
 
-  /** Writes one commit on the branch; RefConflictError when the branch is no longer at `parent`. */
-  async commit(request: CommitChanges): Promise<string> {
+  /**
+   * Writes one commit on the branch; null when the changes change nothing (no commit);
+   * RefConflictError when the branch is no longer at `parent`.
+   */
+  async commit(request: CommitChanges): Promise<string | null> {
     return writeCommit(this.path, { ...request, ref: this.ref, committer: this.committer });
   }
 

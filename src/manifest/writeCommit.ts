@@ -17,16 +17,24 @@ export interface CommitRequest {
   readonly time: Date;
 }
 
-/** Returns the new commit id; throws RefConflictError when the branch is no longer at `parent`. */
-export async function writeCommit(repoPath: string, request: CommitRequest): Promise<string> {
+/**
+ * Returns the new commit id, or null when the changes leave the tree as it was (no commit is
+ * made then); throws RefConflictError when the branch is no longer at `parent`.
+ */
+export async function writeCommit(repoPath: string, request: CommitRequest): Promise<string | null> {
   const scratchRef = `refs/trainyard/pending/${process.pid}`;
   const stream = buildFastImportStream(scratchRef, request);
   const output = await gitOutput(repoPath, ['fast-import', '--quiet', '--done', '--force'], stream);
+  await runGit(repoPath, ['update-ref', '-d', scratchRef]);
   const commitId = output.toString('utf8').trim();
   if (!/^[0-9a-f]{40,64}$/.test(commitId)) throw new Error('fast-import did not report the new commit');
+  if (request.parent !== null) {
+    const trees = await gitOutput(repoPath, ['rev-parse', `${commitId}^{tree}`, `${request.parent}^{tree}`]);
+    const [newTree, oldTree] = trees.toString('utf8').trim().split('\n');
+    if (newTree === oldTree) return null;
+  }
   const oldValue = request.parent ?? (await zeroOid(repoPath));
   const update = await runGit(repoPath, ['update-ref', '-m', 'trainyard', request.ref, commitId, oldValue]);
-  await runGit(repoPath, ['update-ref', '-d', scratchRef]);
   if (update.code !== 0) throw new RefConflictError(request.ref);
   return commitId;
 }

@@ -21,8 +21,8 @@ export function planSetEnvironment(
   const existing = snapshot.environments.get(environment);
   const content = renderEnvironmentConfig(config);
   const result = { created: existing === undefined, config };
-  // The same config again changes nothing: no commit.
-  if (existing?.config.ok && renderEnvironmentConfig(existing.config.value.raw) === content) {
+  // The same config again, in any key order, changes nothing: no commit.
+  if (existing?.config.ok && canonicalJson(existing.config.value.raw) === canonicalJson(config)) {
     return { changes: [], message: '', result };
   }
   const verb = existing ? 'Updated' : 'Created';
@@ -31,4 +31,13 @@ export function planSetEnvironment(
     message: `${verb} environment "${environment}"\n\n${trailers}`,
     result,
   };
+}
+
+/** JSON with object keys sorted, to compare configs whatever order their keys came in. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, inner: unknown) =>
+    inner && typeof inner === 'object' && !Array.isArray(inner)
+      ? Object.fromEntries(Object.entries(inner).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : inner,
+  );
 }

@@ -68,7 +68,8 @@ export function planDeleteLock(
   const changes: TreeChange[] = [];
   const environments: string[] = [];
   let removed: Lock | undefined;
-  for (const name of environmentsOf(snapshot, target)) {
+  // A team lock can outlive the last app of its team: it can still be removed.
+  for (const name of environmentsOf(snapshot, target, { teamMustExist: false })) {
     const environment = snapshot.environments.get(name) as Environment;
     const lock = locksOf(environment, target).get(lockId);
     if (!lock) continue;
@@ -104,7 +105,7 @@ export function lockFileChanges(directory: string, lock: Lock): TreeChange[] {
 }
 
 /** The environments a lock target covers; 404 for an unknown environment, group or team. */
-function environmentsOf(snapshot: Snapshot, target: LockTarget): string[] {
+function environmentsOf(snapshot: Snapshot, target: LockTarget, { teamMustExist = true } = {}): string[] {
   if (target.kind === 'group') {
     const members = [...snapshot.environments.values()]
       .filter((environment) => mustRead(environment.config).environmentGroup === target.group)
@@ -118,10 +119,8 @@ function environmentsOf(snapshot: Snapshot, target: LockTarget): string[] {
   if (!snapshot.environments.has(target.environment)) {
     throw new AppError('ENVIRONMENT_NOT_FOUND', `No environment named '${target.environment}' exists.`);
   }
-  if (
-    target.kind === 'team' &&
-    ![...snapshot.applications.values()].some((app) => app.team === target.team)
-  ) {
+  const teamExists = (team: string) => [...snapshot.applications.values()].some((app) => app.team === team);
+  if (target.kind === 'team' && teamMustExist && !teamExists(target.team)) {
     throw new AppError('TEAM_NOT_FOUND', `Team '${target.team}' does not exist.`);
   }
   return [target.environment];

@@ -6,8 +6,11 @@ function mediaType(request: FastifyRequest): string | undefined {
   return request.headers['content-type']?.split(';')[0]?.trim().toLowerCase();
 }
 
+/** Whether the client sent a body, whether or not a parser read it. */
 function hasBody(request: FastifyRequest): boolean {
-  return request.body !== undefined && request.body !== null;
+  const length = request.headers['content-length'];
+  if (length !== undefined) return Number(length) > 0;
+  return request.headers['transfer-encoding'] !== undefined;
 }
 
 export async function onlyJson(request: FastifyRequest, _reply: FastifyReply): Promise<void> {

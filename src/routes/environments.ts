@@ -1,3 +1,4 @@
+import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError } from '../errors.js';
@@ -17,7 +18,7 @@ export const environmentRoutes: FastifyPluginAsyncZod<{ writes: ManifestWrites }
     app.post(
       url,
       {
-        preValidation: [jsonOrMultipart, readMultipartForm(1024 * 1024)],
+        preValidation: [jsonOrMultipart, readMultipartForm(1024 * 1024), rememberBodyAsSent],
         schema: {
           summary: 'Create or replace an environment',
           description:
@@ -36,7 +37,10 @@ export const environmentRoutes: FastifyPluginAsyncZod<{ writes: ManifestWrites }
         },
       },
       async (request, reply) => {
-        const config = request.isMultipart() ? parseConfigField(request.body) : request.body;
+        // Stored as sent: validation would put the known fields first.
+        const config = request.isMultipart()
+          ? parseConfigField(request.body)
+          : (bodiesAsSent.get(request) ?? request.body);
         const { env } = request.params;
         const { result } = await writes.setEnvironment(env, config, {
           author: authorFromHeaders(request.headers),
@@ -70,5 +74,13 @@ function parseConfigField(form: Record<string, unknown>): z.infer<typeof Environ
     const problems = result.error.issues.map((issue) => `config.${issue.path.join('.')}: ${issue.message}`);
     throw new AppError('INVALID_INPUT', `Invalid input: ${problems.join('; ')}`);
   }
-  return result.data;
+  return parsed as z.infer<typeof EnvironmentConfigSchema>;
+}
+
+const bodiesAsSent = new WeakMap<FastifyRequest, Record<string, unknown>>();
+
+async function rememberBodyAsSent(request: FastifyRequest): Promise<void> {
+  if (!request.isMultipart() && request.body && typeof request.body === 'object') {
+    bodiesAsSent.set(request, request.body as Record<string, unknown>);
+  }
 }

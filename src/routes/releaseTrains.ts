@@ -14,6 +14,7 @@ import {
 import { authorFromHeaders } from '../services/identity.js';
 import { toEnvsPrognoses } from '../services/prognosisView.js';
 import type { ReleaseTrainService } from '../services/releaseTrains.js';
+import { onlyJson } from './contentTypes.js';
 
 export interface ReleaseTrainRoutesOptions {
   readonly trains: ReleaseTrainService;
@@ -82,6 +83,7 @@ export const releaseTrainRoutes: FastifyPluginAsyncZod<ReleaseTrainRoutesOptions
     app.put(
       url,
       {
+        preValidation: onlyJson,
         schema: {
           summary,
           tags: ['release trains'],

@@ -53,6 +53,7 @@ export class ManifestWriter {
             author,
             time,
           });
+          if (commitId === null) return { result: planned.result, commitId };
           // The next request needs no read of the repo: the new snapshot follows from the plan.
           const format = await this.repo.objectFormat();
           this.repo.remember(

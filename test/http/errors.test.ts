@@ -94,6 +94,20 @@ describe('invalid input is a 400 that writes nothing', () => {
     expect(harness.fixture.tip()).toBe(before);
   });
 
+  it('rejects a multipart train body with 415, even one that names a ciLink', async () => {
+    harness = await startHarness(WORLD);
+    const before = harness.fixture.tip();
+    const boundary = 'b0undary';
+    const response = await harness.app.inject({
+      method: 'PUT',
+      url: '/api/environments/prod-ca/releasetrain',
+      headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
+      payload: `--${boundary}\r\ncontent-disposition: form-data; name="ciLink"\r\n\r\nnot a url\r\n--${boundary}--\r\n`,
+    });
+    expectError(response, 415, 'UNSUPPORTED_MEDIA_TYPE');
+    expect(harness.fixture.tip()).toBe(before);
+  });
+
   it('rejects a body over 1 MiB with 413', async () => {
     harness = await startHarness(WORLD);
     const response = await harness.app.inject({

@@ -8,6 +8,12 @@ import { createFixtureRepo, removeAllFixtures } from '../support/gitFixture.js';
 import { layoutFiles } from '../support/layout.js';
 import { blobBytes, closeAll, gitText, ok, openAdapter } from './support.js';
 
+/** The id of a commit that changed something. */
+function committed(commitId: string | null): string {
+  if (commitId === null) throw new Error('expected a commit');
+  return commitId;
+}
+
 afterAll(async () => {
   await closeAll();
   await removeAllFixtures();
@@ -55,13 +61,15 @@ async function deploy(
     { environment, app, version, manifest: { blobId: manifestBlobId } },
     { deployer: DEPLOYER, time: TIME, emptyBlobId: await repo.emptyBlobId() },
   );
-  return repo.commit({
-    parent: snapshot.commitId,
-    changes,
-    message: `deploy ${app} ${version} to ${environment}`,
-    author: DEPLOYER,
-    time: TIME,
-  });
+  return committed(
+    await repo.commit({
+      parent: snapshot.commitId,
+      changes,
+      message: `deploy ${app} ${version} to ${environment}`,
+      author: DEPLOYER,
+      time: TIME,
+    }),
+  );
 }
 
 describe('deploymentChanges', () => {

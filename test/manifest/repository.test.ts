@@ -17,6 +17,12 @@ import { createFixtureRepo, git, removeAllFixtures } from '../support/gitFixture
 import { layoutFiles } from '../support/layout.js';
 import { closeAll, gitText, ok, openAdapter, plainBatchCheck, tempDir } from './support.js';
 
+/** The id of a commit that changed something. */
+function committed(commitId: string | null): string {
+  if (commitId === null) throw new Error('expected a commit');
+  return commitId;
+}
+
 afterAll(async () => {
   await closeAll();
   await removeAllFixtures();
@@ -209,13 +215,15 @@ describe('ManifestRepository.readTip()', () => {
   it('sees its own commits and then outside commits on top of them', async () => {
     const fixture = await createFixtureRepo(layoutFiles({ environments: { dev: { config: {} } } }));
     const repo = openAdapter(fixture.path);
-    const ours = await repo.commit({
-      parent: await repo.readTip(),
-      changes: [{ kind: 'file', path: 'environments/ours/config.json', content: '{}' }],
-      message: 'ours',
-      author: AUTHOR,
-      time: new Date('2026-11-20T09:00:00Z'),
-    });
+    const ours = committed(
+      await repo.commit({
+        parent: await repo.readTip(),
+        changes: [{ kind: 'file', path: 'environments/ours/config.json', content: '{}' }],
+        message: 'ours',
+        author: AUTHOR,
+        time: new Date('2026-11-20T09:00:00Z'),
+      }),
+    );
     expect(await repo.readTip()).toBe(ours);
     fixture.git(['reset', '--quiet', '--hard', ours]);
     const theirs = fixture.commit({ 'environments/theirs/config.json': '{}' });

@@ -11,6 +11,12 @@ import { createFixtureRepo, removeAllFixtures } from '../support/gitFixture.js';
 import { layoutFiles, manifestContent } from '../support/layout.js';
 import { blobBytes, closeAll, gitText, ok, openAdapter, tempDir, workTreeState } from './support.js';
 
+/** The id of a commit that changed something. */
+function committed(commitId: string | null): string {
+  if (commitId === null) throw new Error('expected a commit');
+  return commitId;
+}
+
 afterAll(async () => {
   await closeAll();
   await removeAllFixtures();
@@ -45,13 +51,15 @@ describe('ManifestRepository.commit', () => {
     const repo = openAdapter(fixture.path);
     const parent = await repo.readTip();
     const commitsBefore = revCount(fixture.path);
-    const commitId = await repo.commit({
-      parent,
-      changes: [{ kind: 'file', path: 'environments/qa/config.json', content: '{}\n' }],
-      message: 'add qa',
-      author: AUTHOR,
-      time: TIME,
-    });
+    const commitId = committed(
+      await repo.commit({
+        parent,
+        changes: [{ kind: 'file', path: 'environments/qa/config.json', content: '{}\n' }],
+        message: 'add qa',
+        author: AUTHOR,
+        time: TIME,
+      }),
+    );
     expect(fixture.tip()).toBe(commitId);
     expect(revCount(fixture.path)).toBe(commitsBefore + 1);
     expect(gitText(fixture.path, ['log', '-1', '--format=%P', commitId])).toBe(parent);
@@ -60,13 +68,15 @@ describe('ManifestRepository.commit', () => {
   it('records the author given, the service as committer, and the given time as the commit date', async () => {
     const fixture = await layoutFixture();
     const repo = openAdapter(fixture.path);
-    const commitId = await repo.commit({
-      parent: await repo.readTip(),
-      changes: [{ kind: 'file', path: 'environments/qa/config.json', content: '{}' }],
-      message: "Release Train to environment/environment group 'qa':\n\nbody line\n\nRequest-Id: r-1",
-      author: AUTHOR,
-      time: TIME,
-    });
+    const commitId = committed(
+      await repo.commit({
+        parent: await repo.readTip(),
+        changes: [{ kind: 'file', path: 'environments/qa/config.json', content: '{}' }],
+        message: "Release Train to environment/environment group 'qa':\n\nbody line\n\nRequest-Id: r-1",
+        author: AUTHOR,
+        time: TIME,
+      }),
+    );
     const [authorName, authorEmail, committerName, committerEmail, authorTime, commitTime, commitIso] =
       gitText(fixture.path, ['log', '-1', '--format=%an%n%ae%n%cn%n%ce%n%at%n%ct%n%cI', commitId]).split(
         '\n',
@@ -91,30 +101,32 @@ describe('ManifestRepository.commit', () => {
     const fixture = await layoutFixture();
     const repo = openAdapter(fixture.path);
     const binary = Buffer.from([0x00, 0xff, 0x0a, 0x0d, 0x0a, 0x80, 0x20]);
-    const commitId = await repo.commit({
-      parent: await repo.readTip(),
-      changes: [
-        {
-          kind: 'file',
-          path: 'environments/development/locks/new-lock/message',
-          content: 'Zoë: «no deploys»',
-        },
-        { kind: 'file', path: 'environments/development/locks/new-lock/created_at', content: '' },
-        {
-          kind: 'file',
-          path: 'applications/checkout/releases/3/environments/development/manifests.yaml',
-          content: binary,
-        },
-        {
-          kind: 'file',
-          path: 'environments/development/config.json',
-          content: '{"upstream":{"latest":true}}\r\n',
-        },
-      ],
-      message: 'files',
-      author: AUTHOR,
-      time: TIME,
-    });
+    const commitId = committed(
+      await repo.commit({
+        parent: await repo.readTip(),
+        changes: [
+          {
+            kind: 'file',
+            path: 'environments/development/locks/new-lock/message',
+            content: 'Zoë: «no deploys»',
+          },
+          { kind: 'file', path: 'environments/development/locks/new-lock/created_at', content: '' },
+          {
+            kind: 'file',
+            path: 'applications/checkout/releases/3/environments/development/manifests.yaml',
+            content: binary,
+          },
+          {
+            kind: 'file',
+            path: 'environments/development/config.json',
+            content: '{"upstream":{"latest":true}}\r\n',
+          },
+        ],
+        message: 'files',
+        author: AUTHOR,
+        time: TIME,
+      }),
+    );
     expect(blobBytes(fixture.path, commitId, 'environments/development/locks/new-lock/message')).toEqual(
       Buffer.from('Zoë: «no deploys»', 'utf8'),
     );
@@ -138,20 +150,22 @@ describe('ManifestRepository.commit', () => {
     const fixture = await layoutFixture();
     const repo = openAdapter(fixture.path);
     const version = 'environments/development/applications/checkout/version';
-    const commitId = await repo.commit({
-      parent: await repo.readTip(),
-      changes: [
-        { kind: 'symlink', path: version, target: '../../../../applications/checkout/releases/2' },
-        {
-          kind: 'symlink',
-          path: 'environments/development/applications/checkout/queued_version',
-          target: '../../../../applications/checkout/releases/2',
-        },
-      ],
-      message: 'symlinks',
-      author: AUTHOR,
-      time: TIME,
-    });
+    const commitId = committed(
+      await repo.commit({
+        parent: await repo.readTip(),
+        changes: [
+          { kind: 'symlink', path: version, target: '../../../../applications/checkout/releases/2' },
+          {
+            kind: 'symlink',
+            path: 'environments/development/applications/checkout/queued_version',
+            target: '../../../../applications/checkout/releases/2',
+          },
+        ],
+        message: 'symlinks',
+        author: AUTHOR,
+        time: TIME,
+      }),
+    );
     expect(fixture.modeOf(version, commitId)).toBe('120000 blob');
     expect(fixture.show(version, commitId)).toBe('../../../../applications/checkout/releases/2');
     expect(blobBytes(fixture.path, commitId, version)).toEqual(
@@ -169,13 +183,15 @@ describe('ManifestRepository.commit', () => {
     const source = 'applications/checkout/releases/2/environments/development/manifests.yaml';
     const oid = gitText(fixture.path, ['rev-parse', `HEAD:${source}`]);
     const target = 'environments/development/applications/checkout/manifests/manifests.yaml';
-    const commitId = await repo.commit({
-      parent: await repo.readTip(),
-      changes: [{ kind: 'blob', path: target, oid }],
-      message: 'blob',
-      author: AUTHOR,
-      time: TIME,
-    });
+    const commitId = committed(
+      await repo.commit({
+        parent: await repo.readTip(),
+        changes: [{ kind: 'blob', path: target, oid }],
+        message: 'blob',
+        author: AUTHOR,
+        time: TIME,
+      }),
+    );
     expect(gitText(fixture.path, ['rev-parse', `${commitId}:${target}`])).toBe(oid);
     expect(fixture.modeOf(target, commitId)).toBe('100644 blob');
     expect(fixture.show(target, commitId)).toBe(manifestContent('checkout', 2, 'development'));
@@ -185,18 +201,20 @@ describe('ManifestRepository.commit', () => {
     const fixture = await layoutFixture();
     const repo = openAdapter(fixture.path);
     const parent = (await repo.readTip())!;
-    const commitId = await repo.commit({
-      parent,
-      changes: [
-        { kind: 'delete', path: 'environments/development/locks/old-lock' },
-        { kind: 'delete', path: 'environments/development/applications/checkout/deployed_by' },
-        { kind: 'file', path: 'environments/development/applications/checkout/deployed_by', content: 'Bo' },
-        { kind: 'delete', path: 'environments/development/applications/checkout/deployed_by_email' },
-      ],
-      message: 'deletes',
-      author: AUTHOR,
-      time: TIME,
-    });
+    const commitId = committed(
+      await repo.commit({
+        parent,
+        changes: [
+          { kind: 'delete', path: 'environments/development/locks/old-lock' },
+          { kind: 'delete', path: 'environments/development/applications/checkout/deployed_by' },
+          { kind: 'file', path: 'environments/development/applications/checkout/deployed_by', content: 'Bo' },
+          { kind: 'delete', path: 'environments/development/applications/checkout/deployed_by_email' },
+        ],
+        message: 'deletes',
+        author: AUTHOR,
+        time: TIME,
+      }),
+    );
     expect(fixture.modeOf('environments/development/locks/old-lock/message', commitId)).toBeUndefined();
     expect(fixture.modeOf('environments/development/locks', commitId)).toBeUndefined();
     expect(
@@ -252,13 +270,15 @@ describe('ManifestRepository.commit', () => {
     const fixture = await createFixtureRepo();
     const repo = openAdapter(fixture.path);
     expect(await repo.readTip()).toBeNull();
-    const commitId = await repo.commit({
-      parent: null,
-      changes: [{ kind: 'file', path: 'environments/dev/config.json', content: '{}' }],
-      message: 'first',
-      author: AUTHOR,
-      time: TIME,
-    });
+    const commitId = committed(
+      await repo.commit({
+        parent: null,
+        changes: [{ kind: 'file', path: 'environments/dev/config.json', content: '{}' }],
+        message: 'first',
+        author: AUTHOR,
+        time: TIME,
+      }),
+    );
     expect(fixture.tip()).toBe(commitId);
     expect(revCount(fixture.path)).toBe(1);
     expect(gitText(fixture.path, ['log', '-1', '--format=%P', commitId])).toBe('');
@@ -272,22 +292,26 @@ describe('ManifestRepository.commit', () => {
     const path = join(await tempDir(), 'bare');
     const repo = openAdapter(path, 'trunk');
     await repo.open();
-    const first = await repo.commit({
-      parent: null,
-      changes: [{ kind: 'file', path: 'a', content: '1' }],
-      message: 'one',
-      author: AUTHOR,
-      time: TIME,
-    });
-    const second = await writeCommit(path, {
-      ref: 'refs/heads/trunk',
-      parent: first,
-      changes: [{ kind: 'file', path: 'b', content: '2' }],
-      message: 'two',
-      author: AUTHOR,
-      committer: { name: 'Other Service', email: 'other@example.com' },
-      time: TIME,
-    });
+    const first = committed(
+      await repo.commit({
+        parent: null,
+        changes: [{ kind: 'file', path: 'a', content: '1' }],
+        message: 'one',
+        author: AUTHOR,
+        time: TIME,
+      }),
+    );
+    const second = committed(
+      await writeCommit(path, {
+        ref: 'refs/heads/trunk',
+        parent: first,
+        changes: [{ kind: 'file', path: 'b', content: '2' }],
+        message: 'two',
+        author: AUTHOR,
+        committer: { name: 'Other Service', email: 'other@example.com' },
+        time: TIME,
+      }),
+    );
     expect(gitText(path, ['rev-parse', 'refs/heads/trunk'])).toBe(second);
     expect(gitText(path, ['log', '--format=%s %cn', 'trunk'])).toBe('two Other Service\none Trainyard');
     expect(gitText(path, ['ls-tree', '--name-only', second])).toBe('a\nb');
@@ -352,14 +376,16 @@ describe('compare-and-swap on the branch', () => {
     const first = openAdapter(fixture.path);
     const second = openAdapter(fixture.path);
     const planned = await first.readTip();
-    const commit = (repo: typeof first, env: string) =>
-      repo.commit({
-        parent: planned,
-        changes: [{ kind: 'file', path: `environments/${env}/config.json`, content: '{}' }],
-        message: env,
-        author: AUTHOR,
-        time: TIME,
-      });
+    const commit = async (repo: typeof first, env: string) =>
+      committed(
+        await repo.commit({
+          parent: planned,
+          changes: [{ kind: 'file', path: `environments/${env}/config.json`, content: '{}' }],
+          message: env,
+          author: AUTHOR,
+          time: TIME,
+        }),
+      );
     const winner = await commit(first, 'one');
     await expect(commit(second, 'two')).rejects.toBeInstanceOf(RefConflictError);
     expect(fixture.tip()).toBe(winner);
@@ -415,13 +441,15 @@ describe('independence from the machine’s git configuration', () => {
     const commitId = await withHome(home, async () => {
       const repo = openAdapter(fixture.path);
       const parent = await repo.readTip();
-      const id = await repo.commit({
-        parent,
-        changes: [{ kind: 'file', path: 'environments/qa/config.json', content: '{}' }],
-        message: 'with an empty HOME',
-        author: AUTHOR,
-        time: TIME,
-      });
+      const id = committed(
+        await repo.commit({
+          parent,
+          changes: [{ kind: 'file', path: 'environments/qa/config.json', content: '{}' }],
+          message: 'with an empty HOME',
+          author: AUTHOR,
+          time: TIME,
+        }),
+      );
       expect((await repo.readTipSnapshot()).environments.has('qa')).toBe(true);
       return id;
     });
