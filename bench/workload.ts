@@ -67,7 +67,9 @@ export async function generateWorkload(path: string, size: WorkloadSize): Promis
   };
 
   const message = `Benchmark workload ${size.name}\n`;
-  await write(`commit refs/heads/main\nauthor ${IDENTITY} ${TIME} +0000\ncommitter ${IDENTITY} ${TIME} +0000\n`);
+  await write(
+    `commit refs/heads/main\nauthor ${IDENTITY} ${TIME} +0000\ncommitter ${IDENTITY} ${TIME} +0000\n`,
+  );
   await write(`data ${Buffer.byteLength(message)}\n${message}`);
 
   const prod = Array.from({ length: size.prodEnvironments }, (_, index) => prodName(index));
@@ -91,7 +93,10 @@ export async function generateWorkload(path: string, size: WorkloadSize): Promis
       await file(`${release}/created_at`, '2026-11-01T00:00:00Z');
       await file(`${release}/source_commit_id`, `${index}${version}`.padEnd(40, '0'));
       for (const environment of environments) {
-        await file(`${release}/environments/${environment}/manifests.yaml`, manifest(app, version, environment));
+        await file(
+          `${release}/environments/${environment}/manifests.yaml`,
+          manifest(app, version, environment),
+        );
       }
     }
     for (const environment of environments) {
