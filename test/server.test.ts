@@ -3,12 +3,14 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { git } from './support/gitFixture.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
-const TSX = join(ROOT, 'node_modules/.bin/tsx');
 const SERVER = join(ROOT, 'src/server.ts');
+// What `--import tsx` loads (the package's only export), by absolute URL since cwd is a temp dir.
+const TSX_LOADER = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
 
 const children: ChildProcess[] = [];
 const dirs: string[] = [];
@@ -24,7 +26,8 @@ async function tempDir(): Promise<string> {
 }
 
 function startServer(cwd: string, env: Record<string, string>) {
-  const child = spawn(TSX, [SERVER], {
+  // node with the tsx loader in one process (the tsx binary would leave its child behind on SIGKILL).
+  const child = spawn(process.execPath, ['--import', TSX_LOADER, SERVER], {
     cwd,
     env: { PATH: process.env.PATH ?? '', HOME: cwd, PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

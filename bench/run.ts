@@ -1,0 +1,270 @@
+// npm run bench [-- size ...]: generates each workload, starts the service as a user would (a
+// child process over HTTP), and times it against git itself on the same repo in the same run,
+// so that machine noise cancels out of the ratios. Exits non-zero when the Kuberpult-scale
+// workload misses a target ratio. Sizes: small, medium, kuberpult (default: all three).
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import { gitEnvironment, gitOutput } from '../src/manifest/git.js';
+import { generateWorkload, SIZES, type WorkloadSize } from './workload.js';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const WORK = join(ROOT, '.bench');
+const RUNS = 3;
+
+/** The targets of issue 4, as ratios against git on the same commit. */
+const TARGETS = {
+  coldPrognosis: 1.5,
+  warmPrognosis: 0.2,
+  prognosisAfterTrain: 0.2,
+  prognosisAfterOutsideCommit: 0.2,
+  train: 4,
+};
+
+interface RunResult {
+  coldPrognosis: number;
+  warmPrognosis: number;
+  train: number;
+  prognosisAfterTrain: number;
+  prognosisAfterOutsideCommit: number;
+  deployments: number;
+  lsTree: number;
+  fastImport: number;
+  peakRssMiB: number;
+}
+
+async function main(): Promise<void> {
+  const names = process.argv.slice(2).filter((arg) => arg !== '--');
+  const sizes = (names.length > 0 ? names : Object.keys(SIZES)).map((name) => {
+    const size = SIZES[name];
+    if (!size) throw new Error(`unknown size ${name}; sizes: ${Object.keys(SIZES).join(', ')}`);
+    return size;
+  });
+  console.log(`machine: ${await machine()}; ${RUNS} runs per size, medians\n`);
+  let missed = false;
+  for (const size of sizes) {
+    const results: RunResult[] = [];
+    const repo = join(WORK, size.name);
+    const started = performance.now();
+    const base = await generateWorkload(repo, size);
+    const entries =
+      (await gitOutput(repo, ['ls-tree', '-r', '--name-only', base])).toString().split('\n').length - 1;
+    console.log(
+      `${size.name}: ${size.apps} apps x ${size.prodEnvironments + 2} environments x ${size.releasesPerApp} releases, ` +
+        `${entries} files, generated in ${seconds(performance.now() - started)}`,
+    );
+    for (let run = 0; run < RUNS; run++) {
+      await gitOutput(repo, ['update-ref', 'refs/heads/main', base]);
+      results.push(await measure(repo, base));
+    }
+    const median = (key: keyof RunResult) => medianOf(results.map((result) => result[key]));
+    const lsTree = median('lsTree');
+    const rows: [string, number, number, number | undefined][] = [
+      [
+        'cold prognosis (first after start)',
+        median('coldPrognosis'),
+        median('coldPrognosis') / lsTree,
+        TARGETS.coldPrognosis,
+      ],
+      [
+        'warm prognosis (unchanged tip)',
+        median('warmPrognosis'),
+        median('warmPrognosis') / lsTree,
+        TARGETS.warmPrognosis,
+      ],
+      [
+        `group train (${median('deployments')} deployments)`,
+        median('train'),
+        median('train') / median('fastImport'),
+        TARGETS.train,
+      ],
+      [
+        'prognosis after the train',
+        median('prognosisAfterTrain'),
+        median('prognosisAfterTrain') / lsTree,
+        TARGETS.prognosisAfterTrain,
+      ],
+      [
+        'prognosis after an outside commit',
+        median('prognosisAfterOutsideCommit'),
+        median('prognosisAfterOutsideCommit') / lsTree,
+        TARGETS.prognosisAfterOutsideCommit,
+      ],
+    ];
+    console.log(
+      `  git ls-tree -r: ${ms(lsTree)}; git fast-import of the train's tree change: ${ms(median('fastImport'))}`,
+    );
+    for (const [label, value, ratio, target] of rows) {
+      const enforced = size.name === 'kuberpult' && target !== undefined;
+      const ok = !enforced || ratio <= target;
+      if (!ok) missed = true;
+      const against = label.startsWith('group train') ? 'fast-import' : 'ls-tree';
+      console.log(
+        `  ${label.padEnd(44)} ${ms(value).padStart(9)}  ${ratio.toFixed(2).padStart(6)}x ${against}` +
+          (enforced ? `  (target <= ${target}x: ${ok ? 'ok' : 'MISSED'})` : ''),
+      );
+    }
+    console.log(`  peak RSS of the service: ${median('peakRssMiB').toFixed(0)} MiB\n`);
+  }
+  if (missed) {
+    console.log('A target was missed.');
+    process.exitCode = 1;
+  }
+}
+
+async function measure(repo: string, base: string): Promise<RunResult> {
+  const lsTree = await timeIt(() => gitOutput(repo, ['ls-tree', '-r', base]));
+  const service = await startService(repo);
+  try {
+    const prognosisUrl = `${service.url}/api/environment-groups/prod/releasetrain/prognosis`;
+    const coldPrognosis = await timeIt(() => request('GET', prognosisUrl));
+    const warm: number[] = [];
+    for (let index = 0; index < 5; index++) warm.push(await timeIt(() => request('GET', prognosisUrl)));
+    let trainBody:
+      | { commitId: string; envsPrognoses: Record<string, { appsPrognoses?: { prognoses: object } }> }
+      | undefined;
+    const train = await timeIt(async () => {
+      trainBody = JSON.parse(await request('PUT', `${service.url}/api/environment-groups/prod/releasetrain`));
+    });
+    if (!trainBody?.commitId) throw new Error('the train made no commit');
+    const deployments = Object.values(trainBody.envsPrognoses)
+      .flatMap((environment) => Object.values(environment.appsPrognoses?.prognoses ?? {}))
+      .filter((app) => 'deployedVersion' in app).length;
+    const prognosisAfterTrain = await timeIt(() => request('GET', prognosisUrl));
+    await outsideCommit(repo, trainBody.commitId);
+    const prognosisAfterOutsideCommit = await timeIt(() => request('GET', prognosisUrl));
+    const fastImport = await fastImportFloor(repo, base, trainBody.commitId);
+    return {
+      coldPrognosis,
+      warmPrognosis: medianOf(warm),
+      train,
+      prognosisAfterTrain,
+      prognosisAfterOutsideCommit,
+      deployments,
+      lsTree,
+      fastImport,
+      peakRssMiB: await peakRssMiB(service.child),
+    };
+  } finally {
+    service.child.kill('SIGTERM');
+    await new Promise((done) => service.child.once('exit', done));
+  }
+}
+
+/** What git itself needs to write the same tree change: the train's diff, replayed with its blob ids. */
+async function fastImportFloor(repo: string, parent: string, commit: string): Promise<number> {
+  const diff = (
+    await gitOutput(repo, ['diff-tree', '-r', '-z', '--no-commit-id', parent, commit])
+  ).toString();
+  const fields = diff.split('\0');
+  const lines: string[] = [];
+  for (let index = 0; index + 1 < fields.length; index += 2) {
+    const [, mode, , oid, status] = (fields[index] as string).split(' ');
+    const path = fields[index + 1] as string;
+    lines.push(status === 'D' ? `D ${path}` : `M ${mode} ${oid} ${path}`);
+  }
+  const stream = `commit refs/bench/floor\ncommitter Bench <bench@trainyard.invalid> 1 +0000\ndata 6\nfloor\nfrom ${parent}\n${lines.join('\n')}\ndone\n`;
+  const samples: number[] = [];
+  for (let index = 0; index < RUNS; index++) {
+    samples.push(
+      await timeIt(() => gitOutput(repo, ['fast-import', '--quiet', '--done', '--force'], stream)),
+    );
+  }
+  await gitOutput(repo, ['update-ref', '-d', 'refs/bench/floor']);
+  return medianOf(samples);
+}
+
+/** A person's commit with plain git: one new lock in one prod environment. */
+async function outsideCommit(repo: string, parent: string): Promise<void> {
+  const stream = [
+    'commit refs/heads/main',
+    'committer Someone <someone@example.com> 1795000100 +0000',
+    'data 12',
+    'outside lock',
+    `from ${parent}`,
+    'M 100644 inline environments/prod-05/locks/outside/message',
+    'data 7',
+    'outside',
+    'done',
+    '',
+  ].join('\n');
+  await gitOutput(repo, ['fast-import', '--quiet', '--done'], stream);
+}
+
+async function startService(repo: string): Promise<{ child: ChildProcess; url: string }> {
+  const port = await freePort();
+  // One process (node with the tsx loader), so that its peak RSS is the service's.
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/server.ts')], {
+    cwd: ROOT,
+    env: { ...gitEnvironment(), PORT: String(port), MANIFEST_REPO_PATH: repo, LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  let exited = false;
+  child.once('exit', () => {
+    exited = true;
+  });
+  for (;;) {
+    if (exited) throw new Error('the service exited at start');
+    const ready = await fetch(`${url}/healthz`).then(
+      (response) => response.ok,
+      () => false,
+    );
+    if (ready) return { child, url };
+    await new Promise((done) => setTimeout(done, 50));
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const server = createServer();
+    server.once('error', fail);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => done(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+async function request(method: string, url: string): Promise<string> {
+  const response = await fetch(url, { method });
+  const body = await response.text();
+  if (!response.ok) throw new Error(`${method} ${url}: ${response.status} ${body.slice(0, 300)}`);
+  return body;
+}
+
+async function peakRssMiB(child: ChildProcess): Promise<number> {
+  const status = await readFile(`/proc/${child.pid}/status`, 'utf8');
+  const kib = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN);
+  return kib / 1024;
+}
+
+async function timeIt(action: () => Promise<unknown>): Promise<number> {
+  const started = performance.now();
+  await action();
+  return performance.now() - started;
+}
+
+function medianOf(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1
+    ? (sorted[middle] as number)
+    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+}
+
+async function machine(): Promise<string> {
+  const cpuinfo = await readFile('/proc/cpuinfo', 'utf8').catch(() => '');
+  const model = /model name\s*:\s*(.*)/.exec(cpuinfo)?.[1] ?? 'unknown CPU';
+  const cores = cpuinfo.split('\n').filter((line) => line.startsWith('processor')).length;
+  const git = (await gitOutput(ROOT, ['--version'])).toString().trim();
+  return `${model}, ${cores} cores, node ${process.version}, ${git}`;
+}
+
+const ms = (value: number) => `${value.toFixed(0)} ms`;
+const seconds = (value: number) => `${(value / 1000).toFixed(1)} s`;
+
+export type { WorkloadSize };
+
+await main();
