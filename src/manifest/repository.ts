@@ -106,11 +106,13 @@ export class ManifestRepository {
   }
 
   /** Keeps a snapshot made without reading (derived from a commit of our own). */
-  remember(snapshot: Snapshot): void {
+  async remember(snapshot: Snapshot): Promise<void> {
     this.snapshots.delete(snapshot.commitId);
     this.snapshots.set(snapshot.commitId, snapshot);
     if (this.snapshots.size > SNAPSHOTS_KEPT)
       this.snapshots.delete(this.snapshots.keys().next().value as string | null);
+    // The reader learns the new subtrees too, so a later outside commit costs only its own change.
+    await (await this.snapshotReader()).adopt(snapshot);
   }
 
   async objectFormat(): Promise<'sha1' | 'sha256'> {

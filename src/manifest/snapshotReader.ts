@@ -4,6 +4,7 @@
 // touches a few files costs a few tree reads, not a walk of the whole repo).
 // Release manifests are read lazily, only for the releases a request needs.
 
+import { releaseLink } from '../planning/changes.js';
 import {
   checkVersionLink,
   parseEnvironmentConfig,
@@ -173,14 +174,44 @@ export class SnapshotReader {
     };
   }
 
+  /**
+   * Takes a snapshot that was derived from our own commit (not read) as what its subtrees hold,
+   * so that the next read of a later commit re-reads only what changed after it. Reads the few
+   * trees that name the changed subtrees; environments with unreadable data are left to be read.
+   */
+  async adopt(snapshot: Snapshot): Promise<void> {
+    if (snapshot.commitId === null) return;
+    const root = await this.treeAt(`${snapshot.commitId}^{tree}`);
+    const environmentsTree = await this.subtree(root, 'environments');
+    await Promise.all(
+      [...directories(environmentsTree)].map(async (entry) => {
+        const environment = snapshot.environments.get(entry.name);
+        if (!environment || this.environments.get(entry.oid)) return;
+        const raw = rawEnvironment(environment);
+        if (!raw) return;
+        const applicationsEntry = (await this.tree(entry.oid)).get('applications');
+        const applicationsTree =
+          applicationsEntry?.mode === TREE_MODE
+            ? await this.tree(applicationsEntry.oid)
+            : new Map<string, TreeEntry>();
+        for (const app of directories(applicationsTree)) {
+          const state = raw.applications.get(app.name);
+          if (state) this.appsInEnvironment.set(app.oid, Promise.resolve(state));
+        }
+        this.environments.set(entry.oid, Promise.resolve(raw));
+      }),
+    );
+  }
+
   /** Reads the manifests of the given releases, where not read yet. */
   async loadReleases(snapshot: Snapshot, wanted: Iterable<{ app: string; version: number }>): Promise<void> {
-    const loads: Promise<void>[] = [];
+    const loads = new Map<LazyRelease, Promise<void>>();
     for (const { app, version } of wanted) {
       const release = snapshot.applications.get(app)?.releases.get(version) as LazyRelease | undefined;
-      if (release && release.manifests === undefined) loads.push(this.loadRelease(release));
+      if (release && release.manifests === undefined && !loads.has(release))
+        loads.set(release, this.loadRelease(release));
     }
-    await Promise.all(loads);
+    await Promise.all(loads.values());
   }
 
   /** Reads the manifests of every release of the snapshot (a full read, for tests and tools). */
@@ -378,6 +409,29 @@ export class SnapshotReader {
     if (object.type !== 'tree') throw new Error(`git object ${name} is a ${object.type}, not a tree`);
     return parseTree(object.content, this.hashBytes);
   }
+}
+
+/** An environment as the reader would have parsed it; undefined when a version is unreadable. */
+function rawEnvironment(environment: Environment): RawEnvironment | undefined {
+  const applications = new Map<string, RawAppInEnvironment>();
+  for (const [app, state] of environment.applications) {
+    const { deployedVersion, queuedVersion } = state;
+    if (!deployedVersion.ok || !queuedVersion.ok) return undefined;
+    const link = (version: number | undefined): VersionLink | undefined =>
+      version === undefined ? undefined : { mode: SYMLINK_MODE, target: releaseLink(app, version) };
+    applications.set(app, {
+      version: link(deployedVersion.value),
+      queued: link(queuedVersion.value),
+      locks: state.locks,
+      deploymentRecord: state.deploymentRecord,
+    });
+  }
+  return {
+    config: environment.config,
+    locks: environment.locks,
+    teamLocks: environment.teamLocks,
+    applications,
+  };
 }
 
 /** The binary tree format: `<mode> <name>\0<hash>` per entry. */

@@ -116,7 +116,10 @@ export function planReleaseTrain(snapshot: Snapshot, request: ReleaseTrainReques
     environment: name,
     outcome: planEnvironment(snapshot, source, name, request.team, missing),
   }));
-  if (missing.length > 0) return { kind: 'needsReleases', releases: missing };
+  if (missing.length > 0) {
+    const unique = new Map(missing.map((release) => [`${release.app}/${release.version}`, release]));
+    return { kind: 'needsReleases', releases: [...unique.values()] };
+  }
   return {
     kind: 'planned',
     plan: {

@@ -56,7 +56,7 @@ export class ManifestWriter {
           if (commitId === null) return { result: planned.result, commitId };
           // The next request needs no read of the repo: the new snapshot follows from the plan.
           const format = await this.repo.objectFormat();
-          this.repo.remember(
+          await this.repo.remember(
             applyChanges(snapshot, planned.changes, commitId, (content) => gitBlobId(content, format)),
           );
           return { result: planned.result, commitId };

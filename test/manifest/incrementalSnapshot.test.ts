@@ -159,6 +159,20 @@ describe('the snapshot after an outside commit', () => {
     await expectEqualsFullRead();
   });
 
+  it('after a train of the service, re-reads only the outside change', async () => {
+    harness = await startHarness(WORLD);
+    await harness.app.inject({ method: 'PUT', url: '/api/environment-groups/prod/releasetrain', headers });
+    // Bring the fixture's work tree to the service's commit, then commit on top of it with git.
+    harness.fixture.git(['reset', '--quiet', '--hard', 'main']);
+    harness.fixture.commit(
+      layoutFiles({ environments: { 'prod-ca': { locks: { outside: { message: 'by hand' } } } } }),
+    );
+    const readsBefore = harness.repo.objectsRead;
+    await harness.repo.readTipSnapshot();
+    expect(harness.repo.objectsRead - readsBefore).toBeLessThan(20);
+    await expectEqualsFullRead();
+  });
+
   it('handles removed and renamed environments and apps', async () => {
     harness = await startHarness(WORLD);
     await harness.repo.readTipSnapshot();
