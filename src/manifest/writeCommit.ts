@@ -17,12 +17,15 @@ export interface CommitRequest {
   readonly time: Date;
 }
 
+let scratchRefs = 0;
+
 /**
  * Returns the new commit id, or null when the changes leave the tree as it was (no commit is
  * made then); throws RefConflictError when the branch is no longer at `parent`.
  */
 export async function writeCommit(repoPath: string, request: CommitRequest): Promise<string | null> {
-  const scratchRef = `refs/trainyard/pending/${process.pid}`;
+  // fast-import needs a ref to commit to; one of its own per write, so that writes never share it.
+  const scratchRef = `refs/trainyard/pending/${process.pid}-${++scratchRefs}`;
   const stream = buildFastImportStream(scratchRef, request);
   const output = await gitOutput(repoPath, ['fast-import', '--quiet', '--done', '--force'], stream);
   await runGit(repoPath, ['update-ref', '-d', scratchRef]);
@@ -48,6 +51,38 @@ function buildFastImportStream(scratchRef: string, request: CommitRequest): Buff
     parts.push(bytes);
     text('\n');
   };
+  // Each distinct content is one blob, written once and named by a mark: a train writes the same
+  // deployed_by, deployed_at_utc and version target into thousands of directories.
+  const marks = new Map<string, number>();
+  const markOf = (content: string | Buffer): number => {
+    const key = typeof content === 'string' ? `s${content}` : `b${content.toString('latin1')}`;
+    let mark = marks.get(key);
+    if (mark === undefined) {
+      mark = marks.size + 2;
+      marks.set(key, mark);
+      text(`blob\nmark :${mark}\n`);
+      data(content);
+    }
+    return mark;
+  };
+  const commands: string[] = [];
+  for (const change of request.changes) {
+    const path = quotePath(change.path);
+    switch (change.kind) {
+      case 'file':
+        commands.push(`M 100644 :${markOf(change.content)} ${path}\n`);
+        break;
+      case 'symlink':
+        commands.push(`M 120000 :${markOf(change.target)} ${path}\n`);
+        break;
+      case 'blob':
+        commands.push(`M 100644 ${change.oid} ${path}\n`);
+        break;
+      case 'delete':
+        commands.push(`D ${path}\n`);
+        break;
+    }
+  }
   const seconds = Math.floor(request.time.getTime() / 1000);
   text(`reset ${scratchRef}\n\n`);
   text(`commit ${scratchRef}\nmark :1\n`);
@@ -56,25 +91,7 @@ function buildFastImportStream(scratchRef: string, request: CommitRequest): Buff
   // git's own commits end their message with a newline; tools that read the log expect it.
   data(request.message.endsWith('\n') ? request.message : `${request.message}\n`);
   if (request.parent !== null) text(`from ${request.parent}\n`);
-  for (const change of request.changes) {
-    const path = quotePath(change.path);
-    switch (change.kind) {
-      case 'file':
-        text(`M 100644 inline ${path}\n`);
-        data(change.content);
-        break;
-      case 'symlink':
-        text(`M 120000 inline ${path}\n`);
-        data(change.target);
-        break;
-      case 'blob':
-        text(`M 100644 ${change.oid} ${path}\n`);
-        break;
-      case 'delete':
-        text(`D ${path}\n`);
-        break;
-    }
-  }
+  text(commands.join(''));
   text('\nget-mark :1\ndone\n');
   return Buffer.concat(parts);
 }

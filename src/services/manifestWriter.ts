@@ -56,9 +56,16 @@ export class ManifestWriter {
           if (commitId === null) return { result: planned.result, commitId };
           // The next request needs no read of the repo: the new snapshot follows from the plan.
           const format = await this.repo.objectFormat();
-          await this.repo.remember(
-            applyChanges(snapshot, planned.changes, commitId, (content) => gitBlobId(content, format)),
-          );
+          const blobIds = new Map<string | Buffer, string>();
+          const blobIdOf = (content: string | Buffer) => {
+            let id = blobIds.get(content);
+            if (id === undefined) {
+              id = gitBlobId(content, format);
+              blobIds.set(content, id);
+            }
+            return id;
+          };
+          await this.repo.remember(applyChanges(snapshot, planned.changes, commitId, blobIdOf));
           return { result: planned.result, commitId };
         } catch (error) {
           if (error instanceof RefConflictError && attempt < MAX_ATTEMPTS) continue;
