@@ -148,25 +148,29 @@ export class SnapshotReader {
       this.subtree(root, 'environments'),
       this.subtree(root, 'applications'),
     ]);
+    // Both halves are walked at once: each level of the walk is a round trip to git.
     const applications = new Map<string, Application>();
-    await Promise.all(
-      [...directories(applicationsTree)].map(async (entry) => {
+    const rawEnvironments = new Map<string, RawEnvironment>();
+    await Promise.all([
+      ...[...directories(applicationsTree)].map(async (entry) => {
         const application = await this.cached(this.applications, entry.oid, () =>
           this.readApplication(entry.oid),
         );
         applications.set(entry.name, { name: entry.name, ...application });
       }),
-    );
-    const environments = new Map<string, Environment>();
-    await Promise.all(
-      [...directories(environmentsTree)].map(async (entry) => {
+      ...[...directories(environmentsTree)].map(async (entry) => {
         const path = `environments/${entry.name}`;
         const raw = await this.cached(this.environments, entry.oid, () =>
           this.readEnvironment(entry.oid, path),
         );
-        environments.set(entry.name, assembleEnvironment(entry.name, raw, applications));
+        rawEnvironments.set(entry.name, raw);
       }),
-    );
+    ]);
+    // Version symlinks are checked against the releases once both are read.
+    const environments = new Map<string, Environment>();
+    for (const [name, raw] of rawEnvironments) {
+      environments.set(name, assembleEnvironment(name, raw, applications));
+    }
     return {
       commitId,
       environments: sortedMap(environments),

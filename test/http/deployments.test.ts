@@ -1,7 +1,8 @@
 // Deploying one app by hand (http-api.md "Deployments and reading", manifest-repo.md "Writing rules").
 import { afterEach, describe, expect, it } from 'vitest';
-import { base64, FIXED_TIME, type Harness, startHarness } from '../support/appHarness.js';
+import { FIXED_TIME, type Harness, startHarness } from '../support/appHarness.js';
 import type { FixtureFiles } from '../support/gitFixture.js';
+import { AUTHOR, AUTHOR_HEADERS, expectError, expectOneCommit } from '../support/httpExpectations.js';
 import { LOCK_DEFAULTS, layoutFiles, manifestContent } from '../support/layout.js';
 
 let harness: Harness | undefined;
@@ -13,30 +14,6 @@ afterEach(async () => {
 async function start(files: FixtureFiles): Promise<Harness> {
   harness = await startHarness(files);
   return harness;
-}
-
-const AUTHOR = { name: 'Zoë Müller', email: 'zoe@example.com' };
-const AUTHOR_HEADERS = { 'author-name': base64(AUTHOR.name), 'author-email': base64(AUTHOR.email) };
-const COMMITTER = 'Trainyard <trainyard@trainyard.invalid>';
-
-function expectError(response: { statusCode: number; json(): unknown }, statusCode: number, code: string) {
-  expect(response.statusCode, JSON.stringify(response.json())).toBe(statusCode);
-  const body = response.json() as Record<string, unknown>;
-  expect(body).toMatchObject({ statusCode, error: expect.any(String), message: expect.any(String), code });
-  return body;
-}
-
-function expectOneCommit(h: Harness, before: string, requestId: string, author = AUTHOR): string {
-  const tip = h.fixture.tip();
-  expect(h.fixture.git(['rev-list', '--count', `${before}..main`]).trim()).toBe('1');
-  expect(h.fixture.git(['rev-parse', `${tip}^`]).trim()).toBe(before);
-  expect(h.fixture.git(['log', '-1', '--format=%an <%ae>%n%cn <%ce>', 'main']).trim()).toBe(
-    `${author.name} <${author.email}>\n${COMMITTER}`,
-  );
-  expect(h.fixture.git(['log', '-1', '--format=%(trailers:key=Request-Id,valueonly)', 'main']).trim()).toBe(
-    requestId,
-  );
-  return tip;
 }
 
 const changedSince = (h: Harness, before: string) =>

@@ -1,8 +1,15 @@
 // Locks of all four kinds, on both of Kuberpult's paths of each (http-api.md "Locks",
 // manifest-repo.md lock files, release-train.md "Releases and locks that trains depend on").
 import { afterEach, describe, expect, it } from 'vitest';
-import { base64, FIXED_TIME, type Harness, startHarness } from '../support/appHarness.js';
+import { FIXED_TIME, type Harness, startHarness } from '../support/appHarness.js';
 import type { FixtureFiles } from '../support/gitFixture.js';
+import {
+  AUTHOR,
+  AUTHOR_HEADERS,
+  DEFAULT_AUTHOR,
+  expectError,
+  expectOneCommit,
+} from '../support/httpExpectations.js';
 import { LOCK_DEFAULTS, layoutFiles } from '../support/layout.js';
 
 let harness: Harness | undefined;
@@ -16,32 +23,7 @@ async function start(files: FixtureFiles): Promise<Harness> {
   return harness;
 }
 
-const AUTHOR = { name: 'Zoë Müller', email: 'zoe@example.com' };
-const AUTHOR_HEADERS = { 'author-name': base64(AUTHOR.name), 'author-email': base64(AUTHOR.email) };
-const DEFAULT_AUTHOR = { name: 'Trainyard User', email: 'trainyard-user@trainyard.invalid' };
-const COMMITTER = 'Trainyard <trainyard@trainyard.invalid>';
 const CREATED_AT = FIXED_TIME.toISOString();
-
-function expectError(response: { statusCode: number; json(): unknown }, statusCode: number, code: string) {
-  expect(response.statusCode, JSON.stringify(response.json())).toBe(statusCode);
-  const body = response.json() as Record<string, unknown>;
-  expect(body).toMatchObject({ statusCode, error: expect.any(String), message: expect.any(String), code });
-  return body;
-}
-
-/** Exactly one new commit on `before`, by `author`, committed by the service, with the trailer. */
-function expectOneCommit(h: Harness, before: string, requestId: string, author = AUTHOR): string {
-  const tip = h.fixture.tip();
-  expect(h.fixture.git(['rev-list', '--count', `${before}..main`]).trim()).toBe('1');
-  expect(h.fixture.git(['rev-parse', `${tip}^`]).trim()).toBe(before);
-  expect(h.fixture.git(['log', '-1', '--format=%an <%ae>%n%cn <%ce>', 'main']).trim()).toBe(
-    `${author.name} <${author.email}>\n${COMMITTER}`,
-  );
-  expect(h.fixture.git(['log', '-1', '--format=%(trailers:key=Request-Id,valueonly)', 'main']).trim()).toBe(
-    requestId,
-  );
-  return tip;
-}
 
 /** The files of a directory at the tip, relative to it, sorted. */
 function filesUnder(h: Harness, directory: string): string[] {
