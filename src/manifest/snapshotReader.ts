@@ -132,7 +132,10 @@ export class SnapshotReader {
   private readonly applications = new GenerationalCache<Promise<Omit<Application, 'name'>>>();
   private readonly blobs = new GenerationalCache<Promise<string>>();
 
-  constructor(objects: CatFileBatch, objectFormat: 'sha1' | 'sha256' = 'sha1') {
+  constructor(
+    private readonly objects: CatFileBatch,
+    objectFormat: 'sha1' | 'sha256' = 'sha1',
+  ) {
     this.loader = new ObjectLoader(objects);
     this.hashBytes = objectFormat === 'sha256' ? 32 : 20;
   }
@@ -148,29 +151,25 @@ export class SnapshotReader {
       this.subtree(root, 'environments'),
       this.subtree(root, 'applications'),
     ]);
-    // Both halves are walked at once: each level of the walk is a round trip to git.
     const applications = new Map<string, Application>();
-    const rawEnvironments = new Map<string, RawEnvironment>();
-    await Promise.all([
-      ...[...directories(applicationsTree)].map(async (entry) => {
+    await Promise.all(
+      [...directories(applicationsTree)].map(async (entry) => {
         const application = await this.cached(this.applications, entry.oid, () =>
           this.readApplication(entry.oid),
         );
         applications.set(entry.name, { name: entry.name, ...application });
       }),
-      ...[...directories(environmentsTree)].map(async (entry) => {
+    );
+    const environments = new Map<string, Environment>();
+    await Promise.all(
+      [...directories(environmentsTree)].map(async (entry) => {
         const path = `environments/${entry.name}`;
         const raw = await this.cached(this.environments, entry.oid, () =>
           this.readEnvironment(entry.oid, path),
         );
-        rawEnvironments.set(entry.name, raw);
+        environments.set(entry.name, assembleEnvironment(entry.name, raw, applications));
       }),
-    ]);
-    // Version symlinks are checked against the releases once both are read.
-    const environments = new Map<string, Environment>();
-    for (const [name, raw] of rawEnvironments) {
-      environments.set(name, assembleEnvironment(name, raw, applications));
-    }
+    );
     return {
       commitId,
       environments: sortedMap(environments),
@@ -294,6 +293,10 @@ export class SnapshotReader {
     return teams;
   }
 
+  /**
+   * The apps of one environment, in two batched round trips (their trees, then their version
+   * symlinks) rather than a promise chain per app: this is most of a cold read.
+   */
   private async readAppsInEnvironment(
     entry: TreeEntry | undefined,
     path: string,
@@ -301,33 +304,62 @@ export class SnapshotReader {
     const apps = new Map<string, RawAppInEnvironment>();
     if (!entry || entry.mode !== TREE_MODE) return apps;
     const tree = await this.tree(entry.oid);
-    await Promise.all(
-      [...directories(tree)].map(async (app) => {
-        const raw = await this.cached(this.appsInEnvironment, app.oid, () =>
-          this.readAppInEnvironment(app.oid, `${path}/${app.name}`),
+    const cachedApps: Promise<void>[] = [];
+    const missing: TreeEntry[] = [];
+    for (const app of directories(tree)) {
+      const cached = this.appsInEnvironment.get(app.oid);
+      if (cached) {
+        cachedApps.push(
+          cached.then((raw) => {
+            apps.set(app.name, raw);
+          }),
         );
-        apps.set(app.name, raw);
+      } else missing.push(app);
+    }
+    const appTrees = await this.readObjects(missing.map((app) => app.oid));
+    const links: { app: TreeEntry; tree: Tree }[] = [];
+    const linkBlobs = new Set<string>();
+    for (const [index, app] of missing.entries()) {
+      const object = appTrees[index];
+      if (object?.type !== 'tree') throw new Error(`git tree ${app.oid} is missing`);
+      const appTree = parseTree(object.content, this.hashBytes);
+      links.push({ app, tree: appTree });
+      for (const name of ['version', 'queued_version']) {
+        const link = appTree.get(name);
+        if (link && link.mode !== TREE_MODE) linkBlobs.add(link.oid);
+      }
+    }
+    const blobOids = [...linkBlobs];
+    const blobTexts = new Map<string, string>();
+    (await this.readObjects(blobOids)).forEach((object, index) => {
+      blobTexts.set(blobOids[index] as string, object ? object.content.toString('utf8') : '');
+    });
+    await Promise.all([
+      ...cachedApps,
+      ...links.map(async ({ app, tree: appTree }) => {
+        const raw = this.rawAppInEnvironment(appTree, `${path}/${app.name}`, blobTexts);
+        this.appsInEnvironment.set(app.oid, raw);
+        apps.set(app.name, await raw);
       }),
-    );
+    ]);
     return apps;
   }
 
-  private async readAppInEnvironment(treeOid: string, path: string): Promise<RawAppInEnvironment> {
-    const tree = await this.tree(treeOid);
-    const link = async (name: string): Promise<VersionLink | undefined> => {
+  private async rawAppInEnvironment(
+    tree: Tree,
+    path: string,
+    blobTexts: ReadonlyMap<string, string>,
+  ): Promise<RawAppInEnvironment> {
+    const link = (name: string): VersionLink | undefined => {
       const entry = tree.get(name);
       if (!entry) return undefined;
-      return { mode: entry.mode, target: entry.mode === TREE_MODE ? '' : await this.blob(entry.oid) };
+      return { mode: entry.mode, target: entry.mode === TREE_MODE ? '' : (blobTexts.get(entry.oid) ?? '') };
     };
     const fileOid = (name: string) => {
       const entry = tree.get(name);
       return entry && entry.mode !== TREE_MODE ? entry.oid : undefined;
     };
-    const [version, queued, locks] = await Promise.all([
-      link('version'),
-      link('queued_version'),
-      this.readLocks(tree.get('locks'), `${path}/locks`),
-    ]);
+    const locks = await this.readLocks(tree.get('locks'), `${path}/locks`);
     const deploymentRecord: { deployedBy?: string; deployedByEmail?: string; deployedAt?: string } = {};
     const deployedBy = fileOid('deployed_by');
     const deployedByEmail = fileOid('deployed_by_email');
@@ -335,7 +367,13 @@ export class SnapshotReader {
     if (deployedBy) deploymentRecord.deployedBy = deployedBy;
     if (deployedByEmail) deploymentRecord.deployedByEmail = deployedByEmail;
     if (deployedAt) deploymentRecord.deployedAt = deployedAt;
-    return { version, queued, locks, deploymentRecord };
+    return { version: link('version'), queued: link('queued_version'), locks, deploymentRecord };
+  }
+
+  /** Many objects in one round trip, counted like the ones read one by one. */
+  private readObjects(oids: readonly string[]): Promise<(GitObject | undefined)[]> {
+    this.loader.objectsRead += oids.length;
+    return this.objects.readMany(oids);
   }
 
   /** Lock directories under `path`; a file where a directory belongs makes them unreadable. */
