@@ -7,6 +7,7 @@
 import { releaseLink } from '../planning/changes.js';
 import {
   checkVersionLink,
+  LOCK_FIELD_FILES,
   parseEnvironmentConfig,
   SYMLINK_MODE,
   type VersionLink,
@@ -27,14 +28,6 @@ import { parseReleaseNumber } from '../schemas/names.js';
 import type { CatFileBatch, GitObject } from './catFileBatch.js';
 
 const TREE_MODE = '40000';
-const LOCK_FIELD_FILES = new Set([
-  'message',
-  'created_by_name',
-  'created_by_email',
-  'created_at',
-  'ci_link',
-  'suggested_lifetime',
-]);
 
 interface TreeEntry {
   readonly mode: string;
@@ -402,7 +395,7 @@ export class SnapshotReader {
     const fields = new Map<string, string>();
     await Promise.all(
       [...tree.values()]
-        .filter((field) => LOCK_FIELD_FILES.has(field.name) && field.mode !== TREE_MODE)
+        .filter((field) => Object.hasOwn(LOCK_FIELD_FILES, field.name) && field.mode !== TREE_MODE)
         .map(async (field) => {
           fields.set(field.name, await this.blob(field.oid));
         }),

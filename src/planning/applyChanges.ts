@@ -4,7 +4,7 @@
 
 import { parseReleaseNumber } from '../schemas/names.js';
 import type { TreeChange } from './changes.js';
-import { checkVersionLink, parseEnvironmentConfig, SYMLINK_MODE } from './layout.js';
+import { checkVersionLink, LOCK_FIELD_FILES, parseEnvironmentConfig, SYMLINK_MODE } from './layout.js';
 import type {
   AppInEnvironment,
   DeploymentRecordBlobs,
@@ -40,15 +40,6 @@ interface DraftApp {
   locks: Readable<Map<string, Lock>>;
   deploymentRecord: Mutable<DeploymentRecordBlobs>;
 }
-
-const LOCK_FIELDS: Record<string, keyof Lock> = {
-  message: 'message',
-  created_by_name: 'createdByName',
-  created_by_email: 'createdByEmail',
-  created_at: 'createdAt',
-  ci_link: 'ciLink',
-  suggested_lifetime: 'suggestedLifetime',
-};
 
 export function applyChanges(
   snapshot: Snapshot,
@@ -226,7 +217,8 @@ function applyLockChange(
     next.delete(lockId);
     return { ok: true, value: next };
   }
-  const property = field === undefined ? undefined : LOCK_FIELDS[field];
+  const property =
+    field !== undefined && Object.hasOwn(LOCK_FIELD_FILES, field) ? LOCK_FIELD_FILES[field] : undefined;
   if (property === undefined || text === undefined) return { ok: true, value: next };
   const lock: Mutable<Lock> = {
     ...(next.get(lockId) ?? { lockId, message: '', createdAt: '', createdByName: '', createdByEmail: '' }),

@@ -1,9 +1,19 @@
 // Reading rules of manifest-repo.md that do not depend on how the files were read.
 
 import { parseReleaseNumber } from '../schemas/names.js';
-import type { Application, EnvironmentConfig, Readable } from './model.js';
+import type { Application, EnvironmentConfig, Lock, Readable } from './model.js';
 
 export const SYMLINK_MODE = '120000';
+
+/** The files of a lock directory and the Lock field each one holds; other files are ignored. */
+export const LOCK_FIELD_FILES: Readonly<Record<string, keyof Lock>> = {
+  message: 'message',
+  created_by_name: 'createdByName',
+  created_by_email: 'createdByEmail',
+  created_at: 'createdAt',
+  ci_link: 'ciLink',
+  suggested_lifetime: 'suggestedLifetime',
+};
 
 export interface VersionLink {
   readonly mode: string;

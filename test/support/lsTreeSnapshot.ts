@@ -4,7 +4,7 @@
 
 import type { CatFileBatch } from '../../src/manifest/catFileBatch.js';
 import { gitOutput } from '../../src/manifest/git.js';
-import { parseEnvironmentConfig } from '../../src/planning/layout.js';
+import { LOCK_FIELD_FILES, parseEnvironmentConfig } from '../../src/planning/layout.js';
 import type {
   AppInEnvironment,
   Application,
@@ -18,14 +18,6 @@ import type {
 import { parseReleaseNumber } from '../../src/schemas/names.js';
 
 export const SYMLINK_MODE = '120000';
-const LOCK_FIELD_FILES = new Set([
-  'message',
-  'created_by_name',
-  'created_by_email',
-  'created_at',
-  'ci_link',
-  'suggested_lifetime',
-]);
 
 export interface TreeEntry {
   readonly mode: string;
@@ -70,7 +62,7 @@ class LockDirectories {
       fields = new Map();
       this.locks.set(lockId, fields);
     }
-    if (deeper.length === 0 && LOCK_FIELD_FILES.has(field)) fields.set(field, entry);
+    if (deeper.length === 0 && Object.hasOwn(LOCK_FIELD_FILES, field)) fields.set(field, entry);
   }
 }
 
