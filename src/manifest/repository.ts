@@ -31,6 +31,7 @@ export class ManifestRepository {
   private readonly objects: CatFileBatch;
   /** The last snapshots read, by commit id (the tip, and the source of a tagged train). */
   private readonly snapshots = new Map<string | null, Snapshot>();
+  private reader: SnapshotReader | undefined;
   private emptyBlob: string | undefined;
 
   constructor(options: ManifestRepositoryOptions) {
@@ -41,18 +42,13 @@ export class ManifestRepository {
     this.objects = new CatFileBatch(options.path);
   }
 
-  private reader: SnapshotReader | undefined;
-
   /** Objects read from git for snapshots so far (reads stay incremental: see the tests). */
   get objectsRead(): number {
     return this.reader?.loader.objectsRead ?? 0;
   }
 
   private async snapshotReader(): Promise<SnapshotReader> {
-    this.reader ??= new SnapshotReader(
-      this.objects,
-      (await this.emptyBlobId()).length === 64 ? 'sha256' : 'sha1',
-    );
+    this.reader ??= new SnapshotReader(this.objects, await this.objectFormat());
     return this.reader;
   }
 
@@ -93,24 +89,25 @@ export class ManifestRepository {
   async snapshot(commitId: string | null): Promise<Snapshot> {
     const cached = this.snapshots.get(commitId);
     if (cached) {
-      // Most recently used last.
-      this.snapshots.delete(commitId);
-      this.snapshots.set(commitId, cached);
+      this.keep(cached); // most recently used last
       return cached;
     }
     const snapshot = await (await this.snapshotReader()).read(commitId);
-    this.snapshots.set(commitId, snapshot);
-    if (this.snapshots.size > SNAPSHOTS_KEPT)
-      this.snapshots.delete(this.snapshots.keys().next().value as string | null);
+    this.keep(snapshot);
     return snapshot;
+  }
+
+  private keep(snapshot: Snapshot): void {
+    this.snapshots.delete(snapshot.commitId);
+    this.snapshots.set(snapshot.commitId, snapshot);
+    if (this.snapshots.size > SNAPSHOTS_KEPT) {
+      this.snapshots.delete(this.snapshots.keys().next().value as string | null);
+    }
   }
 
   /** Keeps a snapshot made without reading (derived from a commit of our own). */
   async remember(snapshot: Snapshot): Promise<void> {
-    this.snapshots.delete(snapshot.commitId);
-    this.snapshots.set(snapshot.commitId, snapshot);
-    if (this.snapshots.size > SNAPSHOTS_KEPT)
-      this.snapshots.delete(this.snapshots.keys().next().value as string | null);
+    this.keep(snapshot);
     // The reader learns the new subtrees too, so a later outside commit costs only its own change.
     await (await this.snapshotReader()).adopt(snapshot);
   }

@@ -275,8 +275,8 @@ describe('readSnapshot on a healthy repo', () => {
     fixture.commit({ 'environments/qa/config.json': '{}' });
     const objects = new CatFileBatch(fixture.path);
     try {
-      const old = await readSnapshot(fixture.path, objects, first);
-      const current = await readSnapshot(fixture.path, objects, fixture.tip());
+      const old = await readSnapshot(objects, first);
+      const current = await readSnapshot(objects, fixture.tip());
       expect(old.commitId).toBe(first);
       expect(old.environments.has('qa')).toBe(false);
       expect(current.environments.has('qa')).toBe(true);
