@@ -1,8 +1,7 @@
 // Configuration: one zod schema over the environment. A bad value stops the service with a
 // message naming the variable.
 import { z } from 'zod';
-
-const BRANCH_PATTERN = /^(?!.*\.\.)(?!.*\/\/)(?!.*@\{)(?![/.-])[A-Za-z0-9._/-]+(?<![/.]|\.lock)$/;
+import { GIT_REF_NAME_PATTERN } from './schemas/names.js';
 
 export const DEFAULT_MANIFEST_REPO_PATH = './data/manifest-repo';
 
@@ -25,7 +24,7 @@ export const ConfigSchema = z.object({
   MANIFEST_REPO_BRANCH: z
     .string()
     .max(200)
-    .regex(BRANCH_PATTERN, 'must be a valid git branch name')
+    .regex(GIT_REF_NAME_PATTERN, 'must be a valid git branch name')
     .default('main')
     .describe('The branch that holds the state'),
   RELEASE_MAX_BYTES: z.coerce

@@ -148,6 +148,20 @@ export class ManifestRepository {
     return (await this.resolveCommit(name)) ?? undefined;
   }
 
+  /** Creates a lightweight tag; false when a tag of that name exists already. */
+  async createTag(tag: string, commitId: string): Promise<boolean> {
+    const zero = '0'.repeat(commitId.length);
+    const result = await runGit(this.path, [
+      'update-ref',
+      '-m',
+      'trainyard',
+      `refs/tags/${tag}`,
+      commitId,
+      zero,
+    ]);
+    return result.code === 0;
+  }
+
   private async resolveCommit(ref: string): Promise<string | null> {
     const result = await runGit(this.path, [
       'rev-parse',

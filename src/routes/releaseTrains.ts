@@ -23,6 +23,7 @@ export interface ReleaseTrainRoutesOptions {
 const errorResponses = {
   400: ErrorResponseSchema,
   404: ErrorResponseSchema,
+  409: ErrorResponseSchema,
   415: ErrorResponseSchema,
   500: ErrorResponseSchema,
   503: ErrorResponseSchema,
@@ -95,12 +96,14 @@ export const releaseTrainRoutes: FastifyPluginAsyncZod<ReleaseTrainRoutesOptions
       },
       async (request) => {
         const target = (request.params as Record<string, string>)[param] as string;
-        const { team } = request.query;
+        const { team, gitTag, sourceGitTag } = request.query;
         const author = authorFromHeaders(request.headers);
         const result = await trains.train({
           target,
           targetType,
           team,
+          gitTag,
+          sourceGitTag,
           ciLink: request.body?.ciLink,
           requestId: request.id,
           author,
@@ -113,6 +116,7 @@ export const releaseTrainRoutes: FastifyPluginAsyncZod<ReleaseTrainRoutesOptions
           target,
           ...(team !== undefined ? { team } : {}),
           commitId: result.commitId,
+          ...(gitTag !== undefined && result.commitId !== null ? { gitTag } : {}),
           envsPrognoses: toEnvsPrognoses(result.plan),
         };
       },

@@ -25,6 +25,17 @@ export const LockIdSchema = z
 
 export const MAX_RELEASE_VERSION = Number.MAX_SAFE_INTEGER;
 
+/** A branch or tag name git accepts (a safe subset of `git check-ref-format`). */
+export const GIT_REF_NAME_PATTERN =
+  /^(?!.*\.\.)(?!.*\/\/)(?!.*@\{)(?!.*\/\.)(?![/.-])[A-Za-z0-9._/-]+(?<![/.]|\.lock)$/;
+
+export const GitTagNameSchema = z
+  .string()
+  .max(200)
+  .transform((value) => value.replace(/^refs\/tags\//, ''))
+  .pipe(z.string().regex(GIT_REF_NAME_PATTERN, 'must be a valid git tag name'))
+  .describe('A git tag name; a refs/tags/ prefix is accepted');
+
 export function isValidName(value: string, maxLength = 63): boolean {
   return value.length <= maxLength && NAME_PATTERN.test(value);
 }

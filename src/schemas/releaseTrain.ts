@@ -2,7 +2,7 @@
 // Kuberpult's GetReleaseTrainPrognosisResponse, with versions as JSON numbers.
 import { z } from 'zod';
 import { OPTIONAL_BODY } from '../openapiDocument.js';
-import { CiLinkSchema, TeamNameSchema } from './names.js';
+import { CiLinkSchema, GitTagNameSchema, TeamNameSchema } from './names.js';
 
 export const LockSchema = z
   .object({
@@ -83,8 +83,11 @@ export const TrainBodySchema = z
   .nullish()
   .describe('Empty, or a JSON object');
 
-export const TrainQuerySchema = z.object({
+export const PrognosisQuerySchema = z.object({
   team: TeamNameSchema.optional().describe("Only this team's apps"),
 });
 
-export const PrognosisQuerySchema = TrainQuerySchema;
+export const TrainQuerySchema = PrognosisQuerySchema.extend({
+  gitTag: GitTagNameSchema.optional().describe("Create this tag on the train's commit (no commit, no tag)"),
+  sourceGitTag: GitTagNameSchema.optional().describe('Take the upstream versions as of this tag'),
+});

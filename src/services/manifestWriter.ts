@@ -38,6 +38,8 @@ export class ManifestWriter {
   write<T>(
     author: Identity,
     plan: (context: WriteContext) => Promise<WritePlan<T>> | WritePlan<T>,
+    /** Runs in the queue right after the commit is on the branch (e.g. to tag it). */
+    afterCommit?: (commitId: string) => Promise<void>,
   ): Promise<WriteResult<T>> {
     return this.queue.run(async () => {
       for (let attempt = 1; ; attempt++) {
@@ -66,6 +68,7 @@ export class ManifestWriter {
             return id;
           };
           await this.repo.remember(applyChanges(snapshot, planned.changes, commitId, blobIdOf));
+          await afterCommit?.(commitId);
           return { result: planned.result, commitId };
         } catch (error) {
           if (error instanceof RefConflictError && attempt < MAX_ATTEMPTS) continue;

@@ -22,6 +22,8 @@ export interface PrognosisCall {
 
 export interface TrainCall extends PrognosisCall {
   readonly ciLink?: string;
+  /** Tag the train's commit with this (a lightweight tag); no commit, no tag. */
+  readonly gitTag?: string;
   readonly requestId: string;
   readonly author: Identity;
 }
@@ -39,9 +41,14 @@ export class ReleaseTrainService {
   }
 
   async train(call: TrainCall): Promise<TrainResult> {
+    const { gitTag } = call;
+    const tagExists = () => new AppError('TAG_EXISTS', `The git tag '${gitTag}' exists already.`);
     const { result, commitId } = await this.writer.write(
       call.author,
       async ({ snapshot, time, emptyBlobId }) => {
+        // Checked before anything is written: an existing tag refuses the whole train.
+        if (gitTag !== undefined && (await this.writer.repo.resolveTag(gitTag)) !== undefined)
+          throw tagExists();
         const plan = await this.plan(snapshot, call);
         const context = { deployer: call.author, time, emptyBlobId };
         return {
@@ -51,6 +58,9 @@ export class ReleaseTrainService {
           message: renderTrainCommitMessage(plan, { requestId: call.requestId, ciLink: call.ciLink }),
           result: plan,
         };
+      },
+      async (newCommit) => {
+        if (gitTag !== undefined && !(await this.writer.repo.createTag(gitTag, newCommit))) throw tagExists();
       },
     );
     return { plan: result, commitId };
@@ -84,7 +94,7 @@ export class ReleaseTrainService {
 
   private async sourceSnapshot(tag: string): Promise<Snapshot> {
     const commitId = await this.writer.repo.resolveTag(tag);
-    if (commitId === undefined) throw new AppError('NOT_FOUND', `The git tag '${tag}' does not exist.`);
+    if (commitId === undefined) throw new AppError('TAG_NOT_FOUND', `The git tag '${tag}' does not exist.`);
     return this.writer.repo.snapshot(commitId);
   }
 }
