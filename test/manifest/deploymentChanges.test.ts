@@ -6,13 +6,7 @@ import { deploymentChanges } from '../../src/planning/deploymentChanges.js';
 import type { Snapshot } from '../../src/planning/model.js';
 import { createFixtureRepo, removeAllFixtures } from '../support/gitFixture.js';
 import { layoutFiles } from '../support/layout.js';
-import { blobBytes, closeAll, gitText, ok, openAdapter } from './support.js';
-
-/** The id of a commit that changed something. */
-function committed(commitId: string | null): string {
-  if (commitId === null) throw new Error('expected a commit');
-  return commitId;
-}
+import { blobBytes, closeAll, committed, gitText, ok, openAdapter } from './support.js';
 
 afterAll(async () => {
   await closeAll();

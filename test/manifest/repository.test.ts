@@ -15,13 +15,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createFixtureRepo, git, removeAllFixtures } from '../support/gitFixture.js';
 import { layoutFiles } from '../support/layout.js';
-import { closeAll, gitText, ok, openAdapter, plainBatchCheck, tempDir } from './support.js';
-
-/** The id of a commit that changed something. */
-function committed(commitId: string | null): string {
-  if (commitId === null) throw new Error('expected a commit');
-  return commitId;
-}
+import { closeAll, committed, gitText, ok, openAdapter, plainBatchCheck, tempDir } from './support.js';
 
 afterAll(async () => {
   await closeAll();

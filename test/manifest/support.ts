@@ -109,3 +109,9 @@ export function plainBatchCheck(repoPath: string): { ask(name: string): Promise<
     close: () => child.stdin.end(),
   };
 }
+
+/** The id of a commit that changed something. */
+export function committed(commitId: string | null): string {
+  if (commitId === null) throw new Error('expected a commit');
+  return commitId;
+}

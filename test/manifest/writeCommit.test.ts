@@ -9,13 +9,16 @@ import { SERVICE_IDENTITY } from '../../src/manifest/git.js';
 import { writeCommit } from '../../src/manifest/writeCommit.js';
 import { createFixtureRepo, removeAllFixtures } from '../support/gitFixture.js';
 import { layoutFiles, manifestContent } from '../support/layout.js';
-import { blobBytes, closeAll, gitText, ok, openAdapter, tempDir, workTreeState } from './support.js';
-
-/** The id of a commit that changed something. */
-function committed(commitId: string | null): string {
-  if (commitId === null) throw new Error('expected a commit');
-  return commitId;
-}
+import {
+  blobBytes,
+  closeAll,
+  committed,
+  gitText,
+  ok,
+  openAdapter,
+  tempDir,
+  workTreeState,
+} from './support.js';
 
 afterAll(async () => {
   await closeAll();
