@@ -28,7 +28,7 @@ import { ManifestWrites } from './services/writes.js';
 
 export interface AppDependencies {
   readonly repo: ManifestRepository;
-  /** The most a release upload may hold, all files together. */
+  /** The most a release upload may hold, all fields and files together. */
   readonly releaseMaxBytes?: number;
   readonly clock?: () => Date;
   readonly logger?: FastifyServerOptions['logger'];
