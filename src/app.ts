@@ -13,6 +13,7 @@ import {
 } from 'fastify-type-provider-zod';
 import { AppError, type ErrorCode } from './errors.js';
 import type { ManifestRepository } from './manifest/repository.js';
+import { Metrics } from './metrics.js';
 import { transformOpenApiObject } from './openapiDocument.js';
 import { deploymentRoutes } from './routes/deployments.js';
 import { environmentRoutes } from './routes/environments.js';
@@ -101,9 +102,23 @@ export async function buildApp({
     limits: { fields: 1000, files: 1000, parts: 2000 },
   });
 
-  const writer = new ManifestWriter(repo, new WriteQueue(), clock);
+  const queue = new WriteQueue();
+  const metrics = new Metrics(() => queue.depth);
+  app.addHook('onResponse', async (request, reply) => {
+    metrics.requestFinished(
+      request.method,
+      request.routeOptions.url ?? 'unknown',
+      reply.statusCode,
+      reply.elapsedTime / 1000,
+    );
+  });
+  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) =>
+    reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
+  );
+
+  const writer = new ManifestWriter(repo, queue, clock, () => metrics.writeRetried());
   const writes = new ManifestWrites(writer);
-  await app.register(releaseTrainRoutes, { trains: new ReleaseTrainService(writer) });
+  await app.register(releaseTrainRoutes, { trains: new ReleaseTrainService(writer, metrics) });
   await app.register(lockRoutes, { writes });
   await app.register(environmentRoutes, { writes });
   await app.register(releaseRoutes, { writes, releaseMaxBytes });

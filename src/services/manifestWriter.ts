@@ -29,6 +29,8 @@ export class ManifestWriter {
     readonly repo: ManifestRepository,
     private readonly queue: WriteQueue,
     private readonly clock: () => Date,
+    /** Told each time a write is planned again because the branch moved. */
+    private readonly onRetry: () => void = () => {},
   ) {}
 
   /**
@@ -71,7 +73,10 @@ export class ManifestWriter {
           await afterCommit?.(commitId);
           return { result: planned.result, commitId };
         } catch (error) {
-          if (error instanceof RefConflictError && attempt < MAX_ATTEMPTS) continue;
+          if (error instanceof RefConflictError && attempt < MAX_ATTEMPTS) {
+            this.onRetry();
+            continue;
+          }
           throw error;
         }
       }

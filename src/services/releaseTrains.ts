@@ -1,5 +1,6 @@
 // Release trains and prognoses: read the tip, plan, and (for a train) commit exactly the plan.
 import { AppError } from '../errors.js';
+import type { Metrics } from '../metrics.js';
 import type { Identity } from '../planning/changes.js';
 import { renderTrainCommitMessage } from '../planning/commitMessage.js';
 import { deploymentChanges } from '../planning/deploymentChanges.js';
@@ -34,13 +35,34 @@ export interface TrainResult {
 }
 
 export class ReleaseTrainService {
-  constructor(private readonly writer: ManifestWriter) {}
+  constructor(
+    private readonly writer: ManifestWriter,
+    private readonly metrics?: Metrics,
+  ) {}
 
   async prognosis(call: PrognosisCall): Promise<ReleaseTrainPlan> {
     return this.plan(await this.writer.repo.readTipSnapshot(), call);
   }
 
   async train(call: TrainCall): Promise<TrainResult> {
+    const started = performance.now();
+    const seconds = () => (performance.now() - started) / 1000;
+    try {
+      const result = await this.runTrain(call);
+      this.metrics?.trainFinished(
+        call.targetType,
+        seconds(),
+        result.commitId ? 'committed' : 'nothing',
+        result.plan,
+      );
+      return result;
+    } catch (error) {
+      this.metrics?.trainFinished(call.targetType, seconds(), 'error');
+      throw error;
+    }
+  }
+
+  private async runTrain(call: TrainCall): Promise<TrainResult> {
     const { gitTag } = call;
     const tagExists = () => new AppError('TAG_EXISTS', `The git tag '${gitTag}' exists already.`);
     const { result, commitId } = await this.writer.write(
