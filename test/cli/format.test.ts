@@ -1,0 +1,63 @@
+// The text for people, from the prognosis of a train over `prod` that meets every skip cause.
+import { describe, expect, it } from 'vitest';
+import type { CliCommand } from '../../src/cli/args.js';
+import { formatResponse } from '../../src/cli/format.js';
+import { PROD_PROGNOSIS } from '../http/world.js';
+
+const TRAIN: CliCommand = {
+  kind: 'release-train',
+  url: 'http://127.0.0.1:8080',
+  target: 'prod',
+  group: true,
+  retries: 3,
+  timeoutSeconds: 30,
+  json: false,
+};
+
+describe('formatResponse', () => {
+  it('lists every environment in name order with what is deployed and skipped, then the commit', () => {
+    expect(
+      formatResponse(TRAIN, {
+        target: 'prod',
+        commitId: 'abc123',
+        gitTag: 'v1',
+        envsPrognoses: PROD_PROGNOSIS,
+      }),
+    ).toEqual([
+      "Release train to environment group 'prod':",
+      'prod-au: skipped, UPSTREAM_ENV_CONFIG_NOT_FOUND',
+      'prod-br: skipped, ENV_HAS_BOTH_UPSTREAM_LATEST_AND_UPSTREAM_ENV',
+      'prod-ca: 1 to deploy, 5 skipped',
+      '  billing: skipped, TEAM_IS_LOCKED',
+      '    team lock audit: "audit week" by Bo',
+      '  cart: skipped, APP_DOES_NOT_EXIST_IN_ENV',
+      '  checkout: deploy version 2',
+      '  docs: skipped, APP_IS_LOCKED',
+      '    app lock docs-freeze: "rewriting" by Ana https://ci.example.com/1',
+      '  legacy: skipped, APP_HAS_NO_VERSION_IN_UPSTREAM_ENV',
+      '  search: skipped, APP_ALREADY_IN_UPSTREAM_VERSION',
+      'prod-de: skipped, ENV_IS_LOCKED',
+      '    env lock xmas: "code freeze" by Ana',
+      'prod-jp: skipped, ENV_HAS_NO_UPSTREAM_LATEST_OR_UPSTREAM_ENV',
+      'prod-us: skipped, ENV_HAS_NO_UPSTREAM',
+      'commit: abc123',
+      'tag: v1',
+    ]);
+  });
+
+  it('says when a train wrote nothing, and that a prognosis never writes', () => {
+    const empty = { envsPrognoses: { dev: { appsPrognoses: { prognoses: {} } } } };
+    expect(
+      formatResponse({ ...TRAIN, group: false, target: 'dev', team: 'shop' }, { ...empty, commitId: null }),
+    ).toEqual([
+      "Release train to environment 'dev' (team shop):",
+      'dev: 0 to deploy, 0 skipped',
+      'nothing to deploy, no commit',
+    ]);
+    expect(formatResponse({ ...TRAIN, kind: 'prognosis' }, {})).toEqual([
+      "Prognosis of a release train to environment group 'prod':",
+      '  (no environments)',
+      'prognosis only: nothing was written',
+    ]);
+  });
+});
