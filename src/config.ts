@@ -34,6 +34,15 @@ export const ConfigSchema = z.object({
     .max(1024 * 1024 * 1024)
     .default(10 * 1024 * 1024)
     .describe('The most a release upload may hold, all manifests together'),
+  AUTH_MODE: z
+    .enum(['none'], { message: 'only none is supported by this version (token and oidc come later)' })
+    .default('none')
+    .describe('How callers are identified; none: the author-* headers'),
+  AUTH_ALLOW_UNAUTHENTICATED: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((value) => value === 'true')
+    .describe('With AUTH_MODE=none, allow listening on an address other than loopback'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -50,4 +59,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (parsed.success) return parsed.data;
   const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
   throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+}
+
+/** Loopback addresses: what an unauthenticated service may listen on by default. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
 }

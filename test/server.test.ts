@@ -44,7 +44,9 @@ function startServer(cwd: string, env: Record<string, string>) {
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const listening = new Promise<string>((resolve, reject) => {
     const timer = setInterval(() => {
-      const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout);
+      const match =
+        /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout) ??
+        /Server listening at (http:\/\/[^\s"]+)/.exec(stdout);
       if (match?.[1]) {
         clearInterval(timer);
         resolve(match[1]);
@@ -95,6 +97,20 @@ describe('server process', () => {
     expect(await server.exited).toBe(1);
     expect(server.output().stderr).toContain('PORT');
     expect(server.output().stderr).toContain('MANIFEST_REPO_BRANCH');
+  });
+
+  it('refuses to listen on a non-loopback address without authentication', async () => {
+    const cwd = await tempDir();
+    const server = startServer(cwd, { HOST: '0.0.0.0' });
+    expect(await server.exited).toBe(1);
+    expect(server.output().stderr).toContain('AUTH_ALLOW_UNAUTHENTICATED');
+  });
+
+  it('listens there when told to, with a warning', async () => {
+    const cwd = await tempDir();
+    const server = startServer(cwd, { HOST: '0.0.0.0', AUTH_ALLOW_UNAUTHENTICATED: 'true' });
+    await expect(server.listening).resolves.toMatch(/^http:/);
+    expect(server.output().stdout).toContain('AUTH_MODE=none on a non-loopback address');
   });
 
   it('exits 0 on SIGTERM', async () => {
