@@ -42,7 +42,11 @@ async function main(): Promise<void> {
   closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
     if (err) app.log.error({ err }, 'stopping after an unexpected error');
     else app.log.info({ signal }, 'stopping');
+    // New requests get 503 while the ones in flight (a train and its commit) finish. A keep-alive
+    // connection that served one stays open after its answer, so idle ones are closed as they appear.
+    const idleConnections = setInterval(() => app.server.closeIdleConnections(), 100);
     await app.close();
+    clearInterval(idleConnections);
     repo.close();
   });
   await app.listen({ port: config.PORT, host: config.HOST });

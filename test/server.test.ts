@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { generateWorkload } from '../bench/workload.js';
 import { git } from './support/gitFixture.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
@@ -112,6 +113,31 @@ describe('server process', () => {
     await expect(server.listening).resolves.toMatch(/^http:/);
     expect(server.output().stdout).toContain('AUTH_MODE=none on a non-loopback address');
   });
+
+  it('finishes a train in flight on SIGTERM and exits 0', async () => {
+    const cwd = await tempDir();
+    const repo = join(cwd, 'repo');
+    // Big enough that the train is still running when the signal arrives.
+    await generateWorkload(repo, {
+      name: 'shutdown',
+      apps: 300,
+      prodEnvironments: 6,
+      releasesPerApp: 2,
+      teams: 3,
+    });
+    const before = git(repo, ['rev-parse', 'main']).trim();
+    const server = startServer(cwd, { MANIFEST_REPO_PATH: repo });
+    const url = await server.listening;
+    const train = fetch(`${url}/api/environment-groups/prod/releasetrain`, { method: 'PUT' });
+    await new Promise((done) => setTimeout(done, 150));
+    server.child.kill('SIGTERM');
+    const response = await train;
+    expect(response.status).toBe(200);
+    const { commitId } = (await response.json()) as { commitId: string };
+    expect(await server.exited).toBe(0);
+    expect(git(repo, ['rev-parse', 'main']).trim()).toBe(commitId);
+    expect(git(repo, ['rev-parse', 'main^']).trim()).toBe(before);
+  }, 60_000);
 
   it('exits 0 on SIGTERM', async () => {
     const cwd = await tempDir();
