@@ -105,6 +105,18 @@ export async function buildApp({
   const queue = new WriteQueue();
   const metrics = new Metrics(() => queue.depth);
   app.addHook('onResponse', async (request, reply) => {
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      // One line per write with what it was about and how it ended (the request id is on every line).
+      request.log.info(
+        {
+          route: request.routeOptions.url,
+          target: request.params,
+          statusCode: reply.statusCode,
+          durationMs: Math.round(reply.elapsedTime),
+        },
+        'write finished',
+      );
+    }
     metrics.requestFinished(
       request.method,
       request.routeOptions.url ?? 'unknown',
