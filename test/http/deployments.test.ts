@@ -1,20 +1,10 @@
 // Deploying one app by hand (http-api.md "Deployments and reading", manifest-repo.md "Writing rules").
-import { afterEach, describe, expect, it } from 'vitest';
-import { FIXED_TIME, type Harness, startHarness } from '../support/appHarness.js';
-import type { FixtureFiles } from '../support/gitFixture.js';
+import { describe, expect, it } from 'vitest';
+import { FIXED_TIME, type Harness, harnessPerTest } from '../support/appHarness.js';
 import { AUTHOR, AUTHOR_HEADERS, expectError, expectOneCommit } from '../support/httpExpectations.js';
 import { LOCK_DEFAULTS, layoutFiles, manifestContent } from '../support/layout.js';
 
-let harness: Harness | undefined;
-afterEach(async () => {
-  await harness?.close();
-  harness = undefined;
-});
-
-async function start(files: FixtureFiles): Promise<Harness> {
-  harness = await startHarness(files);
-  return harness;
-}
+const start = harnessPerTest();
 
 const changedSince = (h: Harness, before: string) =>
   h.fixture.git(['diff', '--name-only', before, 'main']).trim().split('\n');

@@ -1,20 +1,10 @@
 // Creating and replacing environments (http-api.md "Environments", manifest-repo.md "config.json").
-import { afterEach, describe, expect, it } from 'vitest';
-import { type Harness, startHarness } from '../support/appHarness.js';
-import type { FixtureFiles } from '../support/gitFixture.js';
+import { describe, expect, it } from 'vitest';
+import { harnessPerTest } from '../support/appHarness.js';
 import { AUTHOR_HEADERS, expectError, expectOneCommit } from '../support/httpExpectations.js';
 import { layoutFiles } from '../support/layout.js';
 
-let harness: Harness | undefined;
-afterEach(async () => {
-  await harness?.close();
-  harness = undefined;
-});
-
-async function start(files: FixtureFiles): Promise<Harness> {
-  harness = await startHarness(files);
-  return harness;
-}
+const start = harnessPerTest();
 
 const BOUNDARY = '----TrainyardFormBoundary4f2a';
 

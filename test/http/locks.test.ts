@@ -1,7 +1,7 @@
 // Locks of all four kinds, on both of Kuberpult's paths of each (http-api.md "Locks",
 // manifest-repo.md lock files, release-train.md "Releases and locks that trains depend on").
-import { afterEach, describe, expect, it } from 'vitest';
-import { FIXED_TIME, type Harness, startHarness } from '../support/appHarness.js';
+import { describe, expect, it } from 'vitest';
+import { FIXED_TIME, type Harness, harnessPerTest } from '../support/appHarness.js';
 import type { FixtureFiles } from '../support/gitFixture.js';
 import {
   AUTHOR,
@@ -12,16 +12,7 @@ import {
 } from '../support/httpExpectations.js';
 import { LOCK_DEFAULTS, layoutFiles } from '../support/layout.js';
 
-let harness: Harness | undefined;
-afterEach(async () => {
-  await harness?.close();
-  harness = undefined;
-});
-
-async function start(files: FixtureFiles): Promise<Harness> {
-  harness = await startHarness(files);
-  return harness;
-}
+const start = harnessPerTest();
 
 const CREATED_AT = FIXED_TIME.toISOString();
 

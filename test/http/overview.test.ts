@@ -1,19 +1,10 @@
 // GET /api/overview (http-api.md "Deployments and reading"): every environment by group, every app.
-import { afterEach, describe, expect, it } from 'vitest';
-import { base64, FIXED_TIME, type Harness, startHarness } from '../support/appHarness.js';
+import { describe, expect, it } from 'vitest';
+import { base64, FIXED_TIME, harnessPerTest } from '../support/appHarness.js';
 import type { FixtureFiles } from '../support/gitFixture.js';
 import { LOCK_DEFAULTS, layoutFiles } from '../support/layout.js';
 
-let harness: Harness | undefined;
-afterEach(async () => {
-  await harness?.close();
-  harness = undefined;
-});
-
-async function start(files: FixtureFiles): Promise<Harness> {
-  harness = await startHarness(files);
-  return harness;
-}
+const start = harnessPerTest();
 
 const ALL = ['dev', 'staging', 'prod-de', 'prod-fr'];
 

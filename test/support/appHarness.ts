@@ -1,4 +1,5 @@
 // An app over a fixture repo, talked to through Fastify's inject.
+import { afterEach } from 'vitest';
 import { type App, buildApp } from '../../src/app.js';
 import { createManifestRepository, type ManifestRepository } from '../../src/manifest/repository.js';
 import { createFixtureRepo, type FixtureFiles, type FixtureRepo } from './gitFixture.js';
@@ -31,4 +32,20 @@ export async function startHarness(files: FixtureFiles): Promise<Harness> {
 
 export function base64(text: string): string {
   return Buffer.from(text, 'utf8').toString('base64');
+}
+
+/**
+ * A `start(files)` for one test file: each test's harness is closed after it. Call it at the top
+ * level of the file (it registers an afterEach hook).
+ */
+export function harnessPerTest(): (files: FixtureFiles) => Promise<Harness> {
+  let current: Harness | undefined;
+  afterEach(async () => {
+    await current?.close();
+    current = undefined;
+  });
+  return async (files) => {
+    current = await startHarness(files);
+    return current;
+  };
 }
