@@ -22,7 +22,7 @@ import { lockRoutes } from './routes/locks.js';
 import { releaseRoutes } from './routes/releases.js';
 import { releaseTrainRoutes } from './routes/releaseTrains.js';
 import type { ErrorResponse } from './schemas/error.js';
-import { ManifestWriter } from './services/manifestWriter.js';
+import { LOCAL_RETRIES, ManifestWriter, remoteRetries } from './services/manifestWriter.js';
 import { ReleaseTrainService } from './services/releaseTrains.js';
 import { WriteQueue } from './services/writeQueue.js';
 import { ManifestWrites } from './services/writes.js';
@@ -33,7 +33,17 @@ export interface AppDependencies {
   readonly releaseMaxBytes?: number;
   readonly clock?: () => Date;
   readonly logger?: FastifyServerOptions['logger'];
+  /** With a remote: how often the clone is fetched between writes, and how writes retry a push. */
+  readonly remoteSync?: RemoteSyncOptions;
 }
+
+export interface RemoteSyncOptions {
+  readonly fetchIntervalMs: number;
+  readonly pushAttempts: number;
+}
+
+/** Commits between two runs of git maintenance (each fast-import write adds a small pack). */
+const COMMITS_PER_MAINTENANCE = 100;
 
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 const METHODS = ['GET', 'PUT', 'POST', 'DELETE', 'PATCH'] as const;
@@ -43,6 +53,7 @@ export async function buildApp({
   clock = () => new Date(),
   logger = false,
   releaseMaxBytes = 10 * 1024 * 1024,
+  remoteSync = { fetchIntervalMs: 10_000, pushAttempts: 8 },
 }: AppDependencies) {
   const app = Fastify({
     logger,
@@ -65,6 +76,8 @@ export async function buildApp({
     if (statusCode >= 500) request.log.error({ err: error, code }, 'request failed');
     else request.log.info({ code, message }, 'request rejected');
     const details = error instanceof AppError ? error.details : undefined;
+    if (error instanceof AppError && error.retryAfterSeconds !== undefined)
+      reply.header('retry-after', String(error.retryAfterSeconds));
     return reply
       .code(statusCode)
       .send({ ...errorBody(statusCode, code, message), ...(details ? { details } : {}) });
@@ -128,14 +141,27 @@ export async function buildApp({
     reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
   );
 
-  const writer = new ManifestWriter(repo, queue, clock, () => metrics.writeRetried());
+  const writer = new ManifestWriter(
+    repo,
+    queue,
+    clock,
+    () => metrics.writeRetried(),
+    repo.remote ? remoteRetries(remoteSync.pushAttempts) : LOCAL_RETRIES,
+    {
+      commitsPerMaintenance: COMMITS_PER_MAINTENANCE,
+      onMaintenanceError: (err) => app.log.warn({ err }, 'git maintenance failed'),
+    },
+  );
+  if (repo.remote) keepFetching(app, repo, queue, remoteSync.fetchIntervalMs);
   const writes = new ManifestWrites(writer);
   await app.register(releaseTrainRoutes, { trains: new ReleaseTrainService(writer, metrics) });
   await app.register(lockRoutes, { writes });
   await app.register(environmentRoutes, { writes });
   await app.register(releaseRoutes, { writes, releaseMaxBytes });
   await app.register(deploymentRoutes, { writes, repo });
-  await app.register(healthRoutes, { repo });
+  // Ready while the clone is fresh: a few missed background fetches are tolerated.
+  const readyMaxFetchAgeMs = 3 * remoteSync.fetchIntervalMs + (repo.remote?.timeoutMs ?? 0);
+  await app.register(healthRoutes, { repo, readyMaxFetchAgeMs });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   addMethodNotAllowedRoutes(app, methodsByUrl);
@@ -143,6 +169,32 @@ export async function buildApp({
 }
 
 export type App = Awaited<ReturnType<typeof buildApp>>;
+
+/**
+ * Between writes the clone is fetched now and then, so reads (prognoses, overview) follow what
+ * other replicas wrote. Skipped while writes are queued: each of them fetches anyway.
+ */
+function keepFetching(app: FastifyInstance, repo: ManifestRepository, queue: WriteQueue, intervalMs: number) {
+  let failing = false;
+  const timer = setInterval(() => {
+    if (queue.depth > 0) return;
+    queue
+      .run(() => repo.sync())
+      .then(
+        () => {
+          if (failing) app.log.info('fetching the manifest repo works again');
+          failing = false;
+        },
+        (err: unknown) => {
+          // Logged once per outage, not every interval.
+          if (!failing) app.log.warn({ err }, 'fetching the manifest repo failed');
+          failing = true;
+        },
+      );
+  }, intervalMs);
+  timer.unref();
+  app.addHook('onClose', async () => clearInterval(timer));
+}
 
 /** A known path asked with another method is a 405 naming the allowed ones, not a 404. */
 function addMethodNotAllowedRoutes(app: FastifyInstance, methodsByUrl: Map<string, Set<string>>): void {

@@ -5,6 +5,9 @@ import { GIT_REF_NAME_PATTERN } from './schemas/names.js';
 
 export const DEFAULT_MANIFEST_REPO_PATH = './data/manifest-repo';
 
+/** What git takes as a remote, and nothing that could read as an option or carry a line break. */
+const REMOTE_URL_PATTERN = /^(?:(?:https?|ssh|git|file):\/\/[^\s]+|[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[^\s]+)$/;
+
 export const ConfigSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080).describe('Port to listen on'),
   HOST: z.string().min(1).default('127.0.0.1').describe('Address to listen on'),
@@ -17,10 +20,32 @@ export const ConfigSchema = z.object({
     ),
   MANIFEST_REPO_URL: z
     .string()
-    .min(1)
+    .max(2000)
+    .regex(
+      REMOTE_URL_PATTERN,
+      'must be an https://, http://, ssh://, git:// or file:// URL, or user@host:path',
+    )
     .optional()
-    .refine((value) => value === undefined, 'a remote manifest repo is not supported by this version yet')
-    .describe('A remote to clone from and push to (not supported yet)'),
+    .describe('A git server to clone from and push to; the local repo is then a cache'),
+  GIT_REMOTE_TIMEOUT_SECONDS: z.coerce
+    .number()
+    .min(1)
+    .max(3600)
+    .default(30)
+    .describe('A fetch or push taking longer is killed, and the request fails with 504'),
+  MANIFEST_REPO_FETCH_INTERVAL_SECONDS: z.coerce
+    .number()
+    .min(1)
+    .max(3600)
+    .default(10)
+    .describe('With a remote: how often the clone is fetched between writes'),
+  MANIFEST_REPO_PUSH_ATTEMPTS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(50)
+    .default(8)
+    .describe('With a remote: how often a write is planned and pushed when the branch moved meanwhile'),
   MANIFEST_REPO_BRANCH: z
     .string()
     .max(200)

@@ -22,7 +22,10 @@ export const ERROR_STATUS = {
   UNSUPPORTED_MEDIA_TYPE: 415,
   MANIFEST_REPO_CORRUPT: 500,
   INTERNAL_ERROR: 500,
+  REMOTE_REJECTED: 502,
+  REMOTE_UNAVAILABLE: 502,
   REPO_BUSY: 503,
+  REMOTE_TIMEOUT: 504,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
@@ -32,17 +35,24 @@ export class AppError extends Error {
   readonly statusCode: number;
   /** Extra data for the client, sent as `details` in the error body. */
   readonly details: Readonly<Record<string, unknown>> | undefined;
+  readonly retryAfterSeconds: number | undefined;
 
   constructor(
     code: ErrorCode,
     message: string,
-    options?: { cause?: unknown; details?: Readonly<Record<string, unknown>> },
+    options?: {
+      cause?: unknown;
+      details?: Readonly<Record<string, unknown>>;
+      /** Sent as Retry-After: when trying again may work. */
+      retryAfterSeconds?: number;
+    },
   ) {
     super(message, options);
     this.name = 'AppError';
     this.code = code;
     this.statusCode = ERROR_STATUS[code];
     this.details = options?.details;
+    this.retryAfterSeconds = options?.retryAfterSeconds;
   }
 }
 
@@ -60,7 +70,9 @@ export class CorruptRepoError extends AppError {
 /** The branch moved between reading and writing: the write was not made. */
 export class RefConflictError extends AppError {
   constructor(ref: string) {
-    super('REPO_BUSY', `The branch ${ref} moved while the change was being written; nothing was written.`);
+    super('REPO_BUSY', `The branch ${ref} moved while the change was being written; nothing was written.`, {
+      retryAfterSeconds: 1,
+    });
     this.name = 'RefConflictError';
   }
 }

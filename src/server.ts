@@ -3,7 +3,9 @@ import { resolve } from 'node:path';
 import closeWithGrace from 'close-with-grace';
 import { buildApp } from './app.js';
 import { ConfigError, DEFAULT_MANIFEST_REPO_PATH, isLoopback, loadConfig } from './config.js';
+import { prepareClone } from './manifest/clone.js';
 import { seedDemo } from './manifest/demoSeed.js';
+import { Remote } from './manifest/remote.js';
 import { createManifestRepository } from './manifest/repository.js';
 
 async function main(): Promise<void> {
@@ -16,16 +18,37 @@ async function main(): Promise<void> {
         'Listen on 127.0.0.1, or set AUTH_ALLOW_UNAUTHENTICATED=true to accept that anyone who can reach it may deploy.',
     );
   }
-  const repo = createManifestRepository({
-    path: resolve(config.MANIFEST_REPO_PATH ?? DEFAULT_MANIFEST_REPO_PATH),
-    branch: config.MANIFEST_REPO_BRANCH,
-  });
-  const { created } = await repo.open();
+  const path = resolve(config.MANIFEST_REPO_PATH ?? DEFAULT_MANIFEST_REPO_PATH);
+  const remote =
+    config.MANIFEST_REPO_URL === undefined
+      ? undefined
+      : new Remote({
+          repoPath: path,
+          url: config.MANIFEST_REPO_URL,
+          branch: config.MANIFEST_REPO_BRANCH,
+          timeoutMs: config.GIT_REMOTE_TIMEOUT_SECONDS * 1000,
+        });
+  const prepared = remote ? await prepareClone(remote) : undefined;
+  const repo = createManifestRepository({ path, branch: config.MANIFEST_REPO_BRANCH, remote });
+  const { created } = remote ? { created: false } : await repo.open();
   const app = await buildApp({
     repo,
     logger: { level: config.LOG_LEVEL },
     releaseMaxBytes: config.RELEASE_MAX_BYTES,
+    remoteSync: {
+      fetchIntervalMs: config.MANIFEST_REPO_FETCH_INTERVAL_SECONDS * 1000,
+      pushAttempts: config.MANIFEST_REPO_PUSH_ATTEMPTS,
+    },
   });
+  if (remote && prepared) {
+    const { action, removedStaleFiles, corruption, fetchError } = prepared;
+    app.log.info(
+      { path, remote: remote.displayUrl, action, removedStaleFiles, corruption },
+      'manifest repo clone ready',
+    );
+    if (fetchError)
+      app.log.warn({ err: fetchError }, 'the remote cannot be fetched now; serving the clone as it is');
+  }
   // Only the embedded default is seeded; a configured repo is the user's own.
   if (created && config.MANIFEST_REPO_PATH === undefined) {
     const commitId = await seedDemo(repo, new Date());

@@ -4,8 +4,9 @@ import { mkdir, readdir, realpath, stat } from 'node:fs/promises';
 import type { Snapshot } from '../planning/model.js';
 import { CatFileBatch } from './catFileBatch.js';
 import { GitCommandError, type GitIdentity, gitOutput, runGit, SERVICE_IDENTITY } from './git.js';
+import type { Remote } from './remote.js';
 import { SnapshotReader } from './snapshotReader.js';
-import { type TreeChange, writeCommit } from './writeCommit.js';
+import { createCommit, moveRefs, type TreeChange, writeCommit } from './writeCommit.js';
 
 const SNAPSHOTS_KEPT = 3;
 
@@ -13,6 +14,8 @@ export interface ManifestRepositoryOptions {
   readonly path: string;
   readonly branch: string;
   readonly committer?: GitIdentity;
+  /** The git server this repository is a clone of: every write is pushed there before it counts. */
+  readonly remote?: Remote;
 }
 
 export interface CommitChanges {
@@ -21,6 +24,8 @@ export interface CommitChanges {
   readonly message: string;
   readonly author: GitIdentity;
   readonly time: Date;
+  /** A tag to create on the commit, together with the branch move (both or neither). */
+  readonly tag?: string;
 }
 
 export class ManifestRepository {
@@ -28,6 +33,7 @@ export class ManifestRepository {
   readonly branch: string;
   readonly ref: string;
   readonly committer: GitIdentity;
+  readonly remote: Remote | undefined;
   private readonly objects: CatFileBatch;
   /** The last snapshots read, by commit id (the tip, and the source of a tagged train). */
   private readonly snapshots = new Map<string | null, Snapshot>();
@@ -39,6 +45,7 @@ export class ManifestRepository {
     this.branch = options.branch;
     this.ref = `refs/heads/${options.branch}`;
     this.committer = options.committer ?? SERVICE_IDENTITY;
+    this.remote = options.remote;
     this.objects = new CatFileBatch(options.path);
   }
 
@@ -134,32 +141,31 @@ export class ManifestRepository {
     return this.snapshot(await this.readTip());
   }
 
+  /** Brings the branch and tags up to date with the remote, where there is one. */
+  async sync(): Promise<void> {
+    await this.remote?.fetch();
+  }
+
   /**
-   * Writes one commit on the branch; null when the changes change nothing (no commit);
-   * RefConflictError when the branch is no longer at `parent`.
+   * Writes one commit on the branch (and pushes it, with a remote); null when the changes change
+   * nothing (no commit). RefConflictError when the branch is no longer at `parent`, here or on the
+   * remote; TAG_EXISTS when the tag is taken (nothing is written then).
    */
   async commit(request: CommitChanges): Promise<string | null> {
-    return writeCommit(this.path, { ...request, ref: this.ref, committer: this.committer });
+    const commitRequest = { ...request, ref: this.ref, committer: this.committer };
+    if (!this.remote) return writeCommit(this.path, commitRequest);
+    const commitId = await createCommit(this.path, commitRequest);
+    if (commitId === null) return null;
+    await this.remote.push({ commitId, parent: request.parent, tag: request.tag });
+    // The remote took it: the clone follows, whatever a concurrent fetch left in the branch.
+    await moveRefs(this.path, { ref: this.ref, parent: undefined, commitId, tag: request.tag });
+    return commitId;
   }
 
   /** Resolves a tag to its commit; undefined when there is no such tag. */
   async resolveTag(tag: string): Promise<string | undefined> {
     const name = tag.startsWith('refs/tags/') ? tag : `refs/tags/${tag}`;
     return (await this.resolveCommit(name)) ?? undefined;
-  }
-
-  /** Creates a lightweight tag; false when a tag of that name exists already. */
-  async createTag(tag: string, commitId: string): Promise<boolean> {
-    const zero = '0'.repeat(commitId.length);
-    const result = await runGit(this.path, [
-      'update-ref',
-      '-m',
-      'trainyard',
-      `refs/tags/${tag}`,
-      commitId,
-      zero,
-    ]);
-    return result.code === 0;
   }
 
   private async resolveCommit(ref: string): Promise<string | null> {
@@ -194,14 +200,29 @@ export class ManifestRepository {
     return this.emptyBlob;
   }
 
-  /** Whether the repository can be read now. */
-  async isReadable(): Promise<boolean> {
+  /**
+   * Git maintenance at a moment the service chose (auto-gc is off): merges the small packs that
+   * writes leave into fewer, and packs loose refs. Never prunes: objects are only ever added.
+   */
+  async maintain(): Promise<void> {
+    await gitOutput(this.path, ['repack', '-d', '-q', '--geometric=2']);
+    await gitOutput(this.path, ['pack-refs', '--all']);
+  }
+
+  /** Why the service should not take traffic now, or undefined when it can. */
+  async unreadiness(maxFetchAgeMs: number): Promise<string | undefined> {
     try {
       await this.readTip();
-      return true;
     } catch {
-      return false;
+      return 'The manifest repo cannot be read.';
     }
+    if (!this.remote) return undefined;
+    const age = this.remote.fetchAge();
+    if (age === undefined) return `The manifest repo was not fetched from ${this.remote.displayUrl} yet.`;
+    if (age > maxFetchAgeMs) {
+      return `The manifest repo was last fetched from ${this.remote.displayUrl} ${Math.round(age / 1000)} s ago.`;
+    }
+    return undefined;
   }
 
   close(): void {

@@ -1,6 +1,6 @@
 // Writes one commit with `git fast-import` (no work tree, symlinks stay data), then moves the
 // branch with a compare-and-swap on its old value, so a concurrent change is never overwritten.
-import { RefConflictError } from '../errors.js';
+import { AppError, RefConflictError } from '../errors.js';
 import type { TreeChange } from '../planning/changes.js';
 import { type GitIdentity, gitOutput, runGit } from './git.js';
 
@@ -20,10 +20,25 @@ export interface CommitRequest {
 let scratchRefs = 0;
 
 /**
- * Returns the new commit id, or null when the changes leave the tree as it was (no commit is
- * made then); throws RefConflictError when the branch is no longer at `parent`.
+ * Writes one commit on the branch with a compare-and-swap on `parent` (and its tag, in the same
+ * ref transaction). Returns the new commit id, or null when the changes leave the tree as it was
+ * (no commit is made then). Throws RefConflictError when the branch is no longer at `parent`,
+ * TAG_EXISTS when the tag is taken.
  */
-export async function writeCommit(repoPath: string, request: CommitRequest): Promise<string | null> {
+export async function writeCommit(
+  repoPath: string,
+  request: CommitRequest & { readonly tag?: string },
+): Promise<string | null> {
+  const commitId = await createCommit(repoPath, request);
+  if (commitId === null) return null;
+  await moveRefs(repoPath, { ref: request.ref, parent: request.parent, commitId, tag: request.tag });
+  return commitId;
+}
+
+/**
+ * Makes the commit object (no ref moves); null when it would not change the parent's tree.
+ */
+export async function createCommit(repoPath: string, request: CommitRequest): Promise<string | null> {
   // fast-import needs a ref to commit to; one of its own per write, so that writes never share it.
   const scratchRef = `refs/trainyard/pending/${process.pid}-${++scratchRefs}`;
   const stream = buildFastImportStream(scratchRef, request);
@@ -36,10 +51,33 @@ export async function writeCommit(repoPath: string, request: CommitRequest): Pro
     const [newTree, oldTree] = trees.toString('utf8').trim().split('\n');
     if (newTree === oldTree) return null;
   }
-  const oldValue = request.parent ?? (await zeroOid(repoPath));
-  const update = await runGit(repoPath, ['update-ref', '-m', 'trainyard', request.ref, commitId, oldValue]);
-  if (update.code !== 0) throw new RefConflictError(request.ref);
   return commitId;
+}
+
+export interface RefMove {
+  readonly ref: string;
+  /** What the branch must point to now; null: it must not exist. undefined: whatever it points to. */
+  readonly parent: string | null | undefined;
+  readonly commitId: string;
+  readonly tag?: string;
+}
+
+/** Moves the branch (and creates the tag) in one transaction: both or neither. */
+export async function moveRefs(repoPath: string, move: RefMove): Promise<void> {
+  const lines = ['start'];
+  if (move.parent === null) lines.push(`create ${move.ref} ${move.commitId}`);
+  else lines.push(`update ${move.ref} ${move.commitId}${move.parent === undefined ? '' : ` ${move.parent}`}`);
+  if (move.tag !== undefined) lines.push(`create refs/tags/${move.tag} ${move.commitId}`);
+  lines.push('prepare', 'commit', '');
+  const result = await runGit(repoPath, ['update-ref', '-m', 'trainyard', '--stdin'], lines.join('\n'));
+  if (result.code === 0) return;
+  if (
+    move.tag !== undefined &&
+    (await runGit(repoPath, ['rev-parse', '--verify', '--quiet', `refs/tags/${move.tag}`])).code === 0
+  ) {
+    throw new AppError('TAG_EXISTS', `The git tag '${move.tag}' exists already.`);
+  }
+  throw new RefConflictError(move.ref);
 }
 
 function buildFastImportStream(scratchRef: string, request: CommitRequest): Buffer {
@@ -106,9 +144,4 @@ function identity({ name, email }: GitIdentity): string {
 function quotePath(path: string): string {
   if (!/["\\\n\r\t\0]|^"/.test(path) && !path.includes(' ')) return path;
   return `"${path.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/\t/g, '\\t')}"`;
-}
-
-async function zeroOid(repoPath: string): Promise<string> {
-  const format = (await gitOutput(repoPath, ['rev-parse', '--show-object-format'])).toString('utf8').trim();
-  return '0'.repeat(format === 'sha256' ? 64 : 40);
 }

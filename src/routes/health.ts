@@ -6,7 +6,11 @@ import { ErrorResponseSchema } from '../schemas/error.js';
 
 const StatusSchema = z.object({ status: z.literal('ok') }).meta({ id: 'Status' });
 
-export const healthRoutes: FastifyPluginAsyncZod<{ repo: ManifestRepository }> = async (app, { repo }) => {
+export const healthRoutes: FastifyPluginAsyncZod<{
+  repo: ManifestRepository;
+  /** With a remote: the oldest a successful fetch may be for the service to be ready. */
+  readyMaxFetchAgeMs: number;
+}> = async (app, { repo, readyMaxFetchAgeMs }) => {
   app.get(
     '/healthz',
     { schema: { summary: 'The process is alive', tags: ['operations'], response: { 200: StatusSchema } } },
@@ -16,13 +20,14 @@ export const healthRoutes: FastifyPluginAsyncZod<{ repo: ManifestRepository }> =
     '/readyz',
     {
       schema: {
-        summary: 'The manifest repo can be read',
+        summary: 'The manifest repo can be read (and, with a remote, was fetched recently)',
         tags: ['operations'],
         response: { 200: StatusSchema, 503: ErrorResponseSchema },
       },
     },
     async () => {
-      if (!(await repo.isReadable())) throw new AppError('REPO_BUSY', 'The manifest repo cannot be read.');
+      const problem = await repo.unreadiness(readyMaxFetchAgeMs);
+      if (problem !== undefined) throw new AppError('REPO_BUSY', problem);
       return { status: 'ok' as const };
     },
   );

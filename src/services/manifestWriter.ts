@@ -1,5 +1,7 @@
-// Every write of the service: in the write queue, read the tip, plan on it, commit exactly the
-// plan with a compare-and-swap on the branch, and plan again when the branch moved meanwhile.
+// Every write of the service: in the write queue, fetch (with a remote), read the tip, plan on it,
+// commit exactly the plan with a compare-and-swap on the branch (a push with a lease, with a
+// remote), and plan again from the start when the branch moved meanwhile. A commit is never
+// rebased or merged: a lock another replica added meanwhile is seen by the new plan.
 import { RefConflictError } from '../errors.js';
 import { gitBlobId } from '../manifest/blobId.js';
 import type { ManifestRepository } from '../manifest/repository.js';
@@ -21,8 +23,34 @@ export interface WriteResult<T> {
   readonly commitId: string | null;
 }
 
-/** How often a write is planned again when an outside commit moved the branch meanwhile. */
-const MAX_ATTEMPTS = 3;
+export interface RetryPolicy {
+  /** How often a write is tried in all when the branch moved meanwhile; then 503. */
+  readonly maxAttempts: number;
+  /** The wait before attempt `attempt + 1`, in ms. */
+  readonly backoffMs: (attempt: number) => number;
+}
+
+/** A local repository: only outside commits on the same machine race us, retry at once. */
+export const LOCAL_RETRIES: RetryPolicy = { maxAttempts: 3, backoffMs: () => 0 };
+
+/** Replicas race each other on the git server: back off, with full jitter so they spread out. */
+export function remoteRetries(maxAttempts: number, random: () => number = Math.random): RetryPolicy {
+  return {
+    maxAttempts,
+    backoffMs: (attempt) => Math.round(random() * Math.min(2000, 50 * 2 ** attempt)),
+  };
+}
+
+export interface MaintenancePolicy {
+  /** Commits between two runs of `repo.maintain()` (queued like a write, so none runs meanwhile). */
+  readonly commitsPerMaintenance: number;
+  readonly onMaintenanceError: (error: unknown) => void;
+}
+
+export interface WriteOptions {
+  /** A tag to create on the commit; no commit, no tag. */
+  readonly tag?: string;
+}
 
 export class ManifestWriter {
   constructor(
@@ -31,7 +59,18 @@ export class ManifestWriter {
     private readonly clock: () => Date,
     /** Told each time a write is planned again because the branch moved. */
     private readonly onRetry: () => void = () => {},
+    private readonly retries: RetryPolicy = LOCAL_RETRIES,
+    private readonly maintenance?: MaintenancePolicy,
   ) {}
+
+  private commitsSinceMaintenance = 0;
+
+  private committed(): void {
+    if (!this.maintenance || ++this.commitsSinceMaintenance < this.maintenance.commitsPerMaintenance) return;
+    this.commitsSinceMaintenance = 0;
+    const { onMaintenanceError } = this.maintenance;
+    this.queue.run(() => this.repo.maintain()).catch(onMaintenanceError);
+  }
 
   /**
    * `plan` may throw an AppError (e.g. not found): nothing is written then. It may run more
@@ -40,11 +79,11 @@ export class ManifestWriter {
   write<T>(
     author: Identity,
     plan: (context: WriteContext) => Promise<WritePlan<T>> | WritePlan<T>,
-    /** Runs in the queue right after the commit is on the branch (e.g. to tag it). */
-    afterCommit?: (commitId: string) => Promise<void>,
+    options: WriteOptions = {},
   ): Promise<WriteResult<T>> {
     return this.queue.run(async () => {
       for (let attempt = 1; ; attempt++) {
+        await this.repo.sync();
         const snapshot = await this.repo.readTipSnapshot();
         const time = this.clock();
         const planned = await plan({ snapshot, time, emptyBlobId: await this.repo.emptyBlobId() });
@@ -56,8 +95,10 @@ export class ManifestWriter {
             message: planned.message,
             author,
             time,
+            tag: options.tag,
           });
           if (commitId === null) return { result: planned.result, commitId };
+          this.committed();
           // The next request needs no read of the repo: the new snapshot follows from the plan.
           const format = await this.repo.objectFormat();
           const blobIds = new Map<string | Buffer, string>();
@@ -70,11 +111,12 @@ export class ManifestWriter {
             return id;
           };
           await this.repo.remember(applyChanges(snapshot, planned.changes, commitId, blobIdOf));
-          await afterCommit?.(commitId);
           return { result: planned.result, commitId };
         } catch (error) {
-          if (error instanceof RefConflictError && attempt < MAX_ATTEMPTS) {
+          if (error instanceof RefConflictError && attempt < this.retries.maxAttempts) {
             this.onRetry();
+            const wait = this.retries.backoffMs(attempt);
+            if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
             continue;
           }
           throw error;

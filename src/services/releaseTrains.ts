@@ -81,9 +81,7 @@ export class ReleaseTrainService {
           result: plan,
         };
       },
-      async (newCommit) => {
-        if (gitTag !== undefined && !(await this.writer.repo.createTag(gitTag, newCommit))) throw tagExists();
-      },
+      { tag: gitTag },
     );
     return { plan: result, commitId };
   }

@@ -14,7 +14,11 @@ export class WriteQueue {
 
   run<T>(task: () => Promise<T>): Promise<T> {
     if (this.waiting >= this.maxPending) {
-      return Promise.reject(new AppError('REPO_BUSY', 'Too many writes are waiting; try again shortly.'));
+      return Promise.reject(
+        new AppError('REPO_BUSY', 'Too many writes are waiting; try again shortly.', {
+          retryAfterSeconds: 1,
+        }),
+      );
     }
     this.waiting++;
     const result = this.tail.then(task);
