@@ -1,22 +1,15 @@
 // The process as a user starts it: configuration from the environment, the embedded default.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { generateWorkload } from '../bench/workload.js';
 import { git } from './support/gitFixture.js';
+import { killAllServices, startService } from './support/serviceProcess.js';
 
-const ROOT = new URL('..', import.meta.url).pathname;
-const SERVER = join(ROOT, 'src/server.ts');
-// What `--import tsx` loads (the package's only export), by absolute URL since cwd is a temp dir.
-const TSX_LOADER = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
-
-const children: ChildProcess[] = [];
 const dirs: string[] = [];
 afterEach(async () => {
-  for (const child of children.splice(0)) child.kill('SIGKILL');
+  killAllServices();
   await Promise.all(dirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
 });
 
@@ -26,42 +19,7 @@ async function tempDir(): Promise<string> {
   return dir;
 }
 
-function startServer(cwd: string, env: Record<string, string>) {
-  // node with the tsx loader in one process (the tsx binary would leave its child behind on SIGKILL).
-  const child = spawn(process.execPath, ['--import', TSX_LOADER, SERVER], {
-    cwd,
-    env: { PATH: process.env.PATH ?? '', HOME: cwd, PORT: '0', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.on('data', (chunk) => {
-    stdout += chunk;
-  });
-  child.stderr?.on('data', (chunk) => {
-    stderr += chunk;
-  });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const listening = new Promise<string>((resolve, reject) => {
-    const timer = setInterval(() => {
-      const match =
-        /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout) ??
-        /Server listening at (http:\/\/[^\s"]+)/.exec(stdout);
-      if (match?.[1]) {
-        clearInterval(timer);
-        resolve(match[1]);
-      }
-    }, 50);
-    exited.then((code) => {
-      clearInterval(timer);
-      reject(new Error(`server exited with ${code}: ${stderr}`));
-    });
-  });
-  // A test that expects the process to fail never awaits `listening`.
-  listening.catch(() => {});
-  return { child, exited, listening, output: () => ({ stdout, stderr }) };
-}
+const startServer = startService;
 
 describe('server process', () => {
   it('starts on the embedded default: creates ./data/manifest-repo with the demo and serves a prognosis', async () => {

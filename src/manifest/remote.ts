@@ -114,7 +114,12 @@ export class Remote {
       'origin',
       ...refspecs,
     ]);
-    const outcome = classifyPush(result.stdout.toString('utf8'), result.code, branchRef);
+    let outcome = classifyPush(result.stdout.toString('utf8'), result.code, branchRef);
+    if (outcome.kind === 'rejected' && (await this.branchMovedFrom(request.parent))) {
+      // A server refuses a whole atomic push with one reason ("atomic transaction failed") when its
+      // ref update lost a race; the branch having moved says so without reading prose.
+      outcome = { kind: 'conflict', reason: outcome.reason };
+    }
     switch (outcome.kind) {
       case 'pushed':
         return;
@@ -139,6 +144,14 @@ export class Remote {
     }
   }
 
+  /** Whether the remote branch is somewhere other than `parent` now (one ls-remote). */
+  private async branchMovedFrom(parent: string | null): Promise<boolean> {
+    const result = await this.run(['ls-remote', '--heads', 'origin', `refs/heads/${this.branch}`]);
+    if (result.code !== 0) return false;
+    const tip = result.stdout.toString('utf8').split('\t')[0]?.trim() || null;
+    return tip !== parent;
+  }
+
   private failure(operation: string, result: RemoteResult): AppError {
     if (result.timedOut) {
       return new AppError(
@@ -147,7 +160,7 @@ export class Remote {
         { retryAfterSeconds: 5 },
       );
     }
-    const reason = this.redact(lastLine(result.stderr) || `exit code ${result.code}`);
+    const reason = this.redact(causeOf(result.stderr) || `exit code ${result.code}`);
     return new AppError('REMOTE_UNAVAILABLE', `git ${operation} from ${this.displayUrl} failed: ${reason}`, {
       retryAfterSeconds: 5,
     });
@@ -155,9 +168,9 @@ export class Remote {
 
   /** Text from git with the URL's credentials taken out, wherever git may have echoed them. */
   redact(text: string): string {
-    const secret = userInfoOf(this.url);
-    const withoutSecret = secret ? text.split(secret).join('***') : text;
-    return redactUrl(withoutSecret);
+    let redacted = text;
+    for (const secret of secretsOf(this.url)) redacted = redacted.split(secret).join('***');
+    return redactUrl(redacted);
   }
 
   private run(args: readonly string[]): Promise<RemoteResult> {
@@ -288,15 +301,26 @@ export function redactUrl(text: string): string {
   return text.replace(/([a-z][a-z0-9+.-]*:\/\/)[^/@\s'"]+@/gi, '$1***@');
 }
 
-function userInfoOf(url: string): string | undefined {
-  const match = /^[a-z][a-z0-9+.-]*:\/\/([^/@\s]+)@/i.exec(url);
-  return match?.[1];
+/** The user-info of a URL and its password or token, as written and percent-decoded. */
+function secretsOf(url: string): string[] {
+  const userInfo = /^[a-z][a-z0-9+.-]*:\/\/([^/@\s]+)@/i.exec(url)?.[1];
+  if (userInfo === undefined) return [];
+  const password = userInfo.includes(':') ? userInfo.slice(userInfo.indexOf(':') + 1) : userInfo;
+  const secrets = [userInfo, password];
+  try {
+    secrets.push(decodeURIComponent(userInfo), decodeURIComponent(password));
+  } catch {
+    // Not percent-encoded.
+  }
+  // Longest first, so that the user-info goes as a whole before its parts; never empty strings.
+  return [...new Set(secrets)].filter((secret) => secret.length >= 3).sort((a, b) => b.length - a.length);
 }
 
-function lastLine(text: string): string {
-  const lines = text
+/** git's own statement of what went wrong: its first fatal or error line, else its last line. */
+function causeOf(stderr: string): string {
+  const lines = stderr
     .split('\n')
     .map((line) => line.trim())
     .filter(Boolean);
-  return lines.at(-1) ?? '';
+  return lines.find((line) => /^(fatal|error):/.test(line)) ?? lines.at(-1) ?? '';
 }

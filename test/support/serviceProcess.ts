@@ -1,0 +1,60 @@
+// The service as a real process (node with the tsx loader), as a user or an orchestrator starts it.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+const ROOT = new URL('../..', import.meta.url).pathname;
+const SERVER = join(ROOT, 'src/server.ts');
+// What `--import tsx` loads (the package's only export), by absolute URL since cwd is a temp dir.
+const TSX_LOADER = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
+
+export interface ServiceProcess {
+  readonly child: ChildProcess;
+  /** The exit code (null when killed by a signal). */
+  readonly exited: Promise<number | null>;
+  /** The base URL once the service listens; rejects when it exits first. */
+  readonly listening: Promise<string>;
+  readonly output: () => { stdout: string; stderr: string };
+}
+
+const started: ChildProcess[] = [];
+
+/** SIGKILLs every service still running (for afterEach). */
+export function killAllServices(): void {
+  for (const child of started.splice(0)) child.kill('SIGKILL');
+}
+
+export function startService(cwd: string, env: Record<string, string>): ServiceProcess {
+  // node with the tsx loader in one process (the tsx binary would leave its child behind on SIGKILL).
+  const child = spawn(process.execPath, ['--import', TSX_LOADER, SERVER], {
+    cwd,
+    env: { PATH: process.env.PATH ?? '', HOME: cwd, PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  started.push(child);
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (chunk) => {
+    stdout += chunk;
+  });
+  child.stderr?.on('data', (chunk) => {
+    stderr += chunk;
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const listening = new Promise<string>((resolve, reject) => {
+    const timer = setInterval(() => {
+      const match = /Server listening at (http:\/\/[^\s"]+)/.exec(stdout);
+      if (match?.[1]) {
+        clearInterval(timer);
+        resolve(match[1]);
+      }
+    }, 50);
+    exited.then((code) => {
+      clearInterval(timer);
+      reject(new Error(`server exited with ${code}: ${stderr}`));
+    });
+  });
+  // A test that expects the process to fail never awaits `listening`.
+  listening.catch(() => {});
+  return { child, exited, listening, output: () => ({ stdout, stderr }) };
+}
