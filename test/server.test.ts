@@ -58,6 +58,19 @@ describe('server process', () => {
     expect(server.output().stderr).toContain('MANIFEST_REPO_BRANCH');
   });
 
+  it('refuses a MANIFEST_REPO_URL git could read as an option, and exits 1 with the reason of git when the remote cannot be cloned', async () => {
+    const cwd = await tempDir();
+    const option = startServer(cwd, { MANIFEST_REPO_URL: '--upload-pack=touch /tmp/pwned' });
+    expect(await option.exited).toBe(1);
+    expect(option.output().stderr).toContain('MANIFEST_REPO_URL');
+    const unreachable = startServer(cwd, {
+      MANIFEST_REPO_URL: `file://${join(cwd, 'no-such-remote.git')}`,
+      MANIFEST_REPO_PATH: join(cwd, 'clone'),
+    });
+    expect(await unreachable.exited).toBe(1);
+    expect(unreachable.output().stderr).toContain('does not appear to be a git repository');
+  });
+
   it('refuses to listen on a non-loopback address without authentication', async () => {
     const cwd = await tempDir();
     const server = startServer(cwd, { HOST: '0.0.0.0' });

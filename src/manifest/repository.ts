@@ -201,8 +201,8 @@ export class ManifestRepository {
   }
 
   /**
-   * Git maintenance at a moment the service chose (auto-gc is off): merges the small packs that
-   * writes leave into fewer, and packs loose refs. Never prunes: objects are only ever added.
+   * Git maintenance at a moment the service chose (auto-gc is off): packs the loose objects and
+   * small packs that writes leave into fewer, and packs loose refs. Never prunes.
    */
   async maintain(): Promise<void> {
     await gitOutput(this.path, ['repack', '-d', '-q', '--geometric=2']);

@@ -251,3 +251,39 @@ describe('ManifestRepository.resolveTag()', () => {
     expect(await repo.resolveTag('later')).toBe(fixture.tip());
   });
 });
+
+describe('ManifestRepository.maintain()', () => {
+  it('packs the loose objects and small packs that writes leave, keeps every object, and reads keep working', async () => {
+    const path = join(await tempDir(), 'repo');
+    const repo = openAdapter(path);
+    await repo.open();
+    let parent: string | null = null;
+    for (let index = 0; index < 12; index++) {
+      parent = await repo.commit({
+        parent,
+        changes: [{ kind: 'file', path: `environments/env-${index}/config.json`, content: `{"n":${index}}` }],
+        message: `commit ${index}`,
+        author: AUTHOR,
+        time: new Date('2026-11-20T09:00:00Z'),
+      });
+    }
+    const counted = (key: string) =>
+      Number(new RegExp(`^${key}: (\\d+)$`, 'm').exec(gitText(path, ['count-objects', '-v']))?.[1]);
+    // Each small fast-import write leaves loose objects (a big one, a pack).
+    expect(counted('count')).toBeGreaterThan(12);
+    const before = await repo.readTipSnapshot();
+
+    await repo.maintain();
+
+    expect(counted('count')).toBe(0);
+    expect(counted('packs')).toBe(1);
+    gitText(path, ['fsck', '--no-progress', '--strict']);
+    expect(gitText(path, ['rev-list', '--count', 'main'])).toBe('12');
+    // The long-lived reader still finds objects that moved into the new pack.
+    const fresh = openAdapter(path);
+    expect([...(await fresh.readTipSnapshot()).environments.keys()]).toEqual([...before.environments.keys()]);
+    expect(
+      await repo.readBlobTexts([gitText(path, ['rev-parse', 'main:environments/env-0/config.json'])]),
+    ).toEqual(new Map([[gitText(path, ['rev-parse', 'main:environments/env-0/config.json']), '{"n":0}']]));
+  });
+});
