@@ -1,0 +1,43 @@
+// The write queue of one process: one write at a time, in order, and a full queue refuses at once.
+import { describe, expect, it } from 'vitest';
+import { WriteQueue } from '../../src/services/writeQueue.js';
+
+describe('WriteQueue', () => {
+  it('runs writes one at a time in arrival order, and refuses one more than it holds with 503 at once', async () => {
+    const queue = new WriteQueue(2);
+    const order: string[] = [];
+    let release: () => void = () => {};
+    const first = queue.run(async () => {
+      order.push('first started');
+      await new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      order.push('first done');
+      return 1;
+    });
+    const second = queue.run(async () => {
+      order.push('second');
+      return 2;
+    });
+    expect(queue.depth).toBe(2);
+
+    await expect(queue.run(async () => 3)).rejects.toMatchObject({
+      code: 'REPO_BUSY',
+      statusCode: 503,
+      retryAfterSeconds: 1,
+    });
+    expect(order).toEqual(['first started']);
+
+    release();
+    expect(await Promise.all([first, second])).toEqual([1, 2]);
+    expect(order).toEqual(['first started', 'first done', 'second']);
+    expect(queue.depth).toBe(0);
+    expect(await queue.run(async () => 'room again')).toBe('room again');
+  });
+
+  it('goes on after a write that failed', async () => {
+    const queue = new WriteQueue();
+    await expect(queue.run(async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+    expect(await queue.run(async () => 'next')).toBe('next');
+  });
+});
