@@ -4,6 +4,7 @@ import { mkdir, readdir, realpath, stat } from 'node:fs/promises';
 import type { Snapshot } from '../planning/model.js';
 import { CatFileBatch } from './catFileBatch.js';
 import { GitCommandError, type GitIdentity, gitOutput, runGit, SERVICE_IDENTITY } from './git.js';
+import { type LogEntry, type LogOptions, readLog } from './gitLog.js';
 import type { Remote } from './remote.js';
 import { SnapshotReader } from './snapshotReader.js';
 import { createCommit, moveRefs, type TreeChange, writeCommit } from './writeCommit.js';
@@ -160,6 +161,12 @@ export class ManifestRepository {
     // The remote took it: the clone follows, whatever a concurrent fetch left in the branch.
     await moveRefs(this.path, { ref: this.ref, parent: undefined, commitId, tag: request.tag });
     return commitId;
+  }
+
+  /** The branch's commits that touch `paths` (validated pathspecs), newest first; none on an empty branch. */
+  async log(options: LogOptions): Promise<LogEntry[]> {
+    const tip = await this.readTip();
+    return tip === null ? [] : readLog(this.path, tip, options);
   }
 
   /** Resolves a tag to its commit; undefined when there is no such tag. */
