@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import fastifyMultipart from '@fastify/multipart';
+import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySwagger from '@fastify/swagger';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import {
@@ -11,6 +12,8 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
+import { Authenticator } from './auth/authenticator.js';
+import { Permissions } from './auth/permissions.js';
 import { AppError, type ErrorCode } from './errors.js';
 import type { ManifestRepository } from './manifest/repository.js';
 import { Metrics } from './metrics.js';
@@ -18,6 +21,7 @@ import { transformOpenApiObject } from './openapiDocument.js';
 import { deploymentRoutes } from './routes/deployments.js';
 import { environmentRoutes } from './routes/environments.js';
 import { healthRoutes } from './routes/health.js';
+import { historyRoutes } from './routes/history.js';
 import { lockRoutes } from './routes/locks.js';
 import { releaseRoutes } from './routes/releases.js';
 import { releaseTrainRoutes } from './routes/releaseTrains.js';
@@ -35,7 +39,16 @@ export interface AppDependencies {
   readonly logger?: FastifyServerOptions['logger'];
   /** With a remote: how often the clone is fetched between writes, and how writes retry a push. */
   readonly remoteSync?: RemoteSyncOptions;
+  /** Who callers are (AUTH_MODE); default: the author-* headers, nothing verified. */
+  readonly authenticator?: Authenticator;
+  /** What callers may write (RBAC_POLICY_FILE, TEAMS_FILE); default: everything. */
+  readonly permissions?: Permissions;
+  /** Writes per caller and minute; 0: no limit. */
+  readonly writesPerMinute?: number;
 }
+
+/** What anyone may ask without an identity (probes, the API description). */
+const PUBLIC_ROUTES = new Set(['/healthz', '/readyz', '/openapi.json']);
 
 export interface RemoteSyncOptions {
   readonly fetchIntervalMs: number;
@@ -54,6 +67,9 @@ export async function buildApp({
   logger = false,
   releaseMaxBytes = 10 * 1024 * 1024,
   remoteSync = { fetchIntervalMs: 10_000, pushAttempts: 8 },
+  authenticator = new Authenticator(),
+  permissions = new Permissions(),
+  writesPerMinute = 0,
 }: AppDependencies) {
   const app = Fastify({
     logger,
@@ -71,13 +87,22 @@ export async function buildApp({
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  app.decorateRequest('caller', null);
+  if (authenticator.required) {
+    app.addHook('onRequest', async (request) => {
+      if (PUBLIC_ROUTES.has(request.routeOptions.url ?? '')) return;
+      request.caller = await authenticator.authenticate(request.headers);
+    });
+  }
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const { statusCode, code, message } = describeError(error);
     if (statusCode >= 500) request.log.error({ err: error, code }, 'request failed');
     else request.log.info({ code, message }, 'request rejected');
     const details = error instanceof AppError ? error.details : undefined;
-    if (error instanceof AppError && error.retryAfterSeconds !== undefined)
-      reply.header('retry-after', String(error.retryAfterSeconds));
+    if (error instanceof AppError) {
+      if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
+      reply.headers(error.headers);
+    }
     return reply
       .code(statusCode)
       .send({ ...errorBody(statusCode, code, message), ...(details ? { details } : {}) });
@@ -108,6 +133,19 @@ export async function buildApp({
     for (const method of methods) known.add(method);
     methodsByUrl.set(route.url, known);
   });
+
+  if (writesPerMinute > 0) {
+    await app.register(fastifyRateLimit, {
+      max: writesPerMinute,
+      timeWindow: 60_000,
+      // After authentication, so that the limit is per verified identity (else per address).
+      hook: 'preHandler',
+      allowList: (request) => request.method === 'GET' || request.method === 'HEAD',
+      keyGenerator: (request) => (request.caller ? `caller:${request.caller.email}` : `ip:${request.ip}`),
+      errorResponseBuilder: (_request, context) =>
+        new AppError('RATE_LIMITED', `Too many writes; try again in ${context.after}.`),
+    });
+  }
 
   // Bodies are read into text fields by readMultipartForm, on the routes that take them.
   await app.register(fastifyMultipart, {
@@ -153,12 +191,13 @@ export async function buildApp({
     },
   );
   if (repo.remote) keepFetching(app, repo, queue, remoteSync.fetchIntervalMs);
-  const writes = new ManifestWrites(writer);
-  await app.register(releaseTrainRoutes, { trains: new ReleaseTrainService(writer, metrics) });
+  const writes = new ManifestWrites(writer, permissions);
+  await app.register(releaseTrainRoutes, { trains: new ReleaseTrainService(writer, metrics, permissions) });
   await app.register(lockRoutes, { writes });
   await app.register(environmentRoutes, { writes });
   await app.register(releaseRoutes, { writes, releaseMaxBytes });
   await app.register(deploymentRoutes, { writes, repo });
+  await app.register(historyRoutes, { repo });
   // Ready while the clone is fresh: a few missed background fetches are tolerated.
   const readyMaxFetchAgeMs = 3 * remoteSync.fetchIntervalMs + (repo.remote?.timeoutMs ?? 0);
   await app.register(healthRoutes, { repo, readyMaxFetchAgeMs });

@@ -60,9 +60,36 @@ export const ConfigSchema = z.object({
     .default(10 * 1024 * 1024)
     .describe('The most a release upload may hold, all manifests together'),
   AUTH_MODE: z
-    .enum(['none'], { message: 'only none is supported by this version (token and oidc come later)' })
+    .enum(['none', 'token', 'oidc', 'token,oidc', 'oidc,token'], {
+      message: 'must be none, token, oidc or token,oidc',
+    })
     .default('none')
     .describe('How callers are identified; none: the author-* headers'),
+  AUTH_TOKENS_FILE: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('YAML list of {name, email, sha256, groups} (AUTH_MODE token)'),
+  OIDC_ISSUER: z
+    .url({ protocol: /^https?$/ })
+    .optional()
+    .describe('The issuer URL (AUTH_MODE oidc)'),
+  OIDC_AUDIENCE: z.string().min(1).optional().describe('The audience tokens must name (AUTH_MODE oidc)'),
+  OIDC_JWKS_URL: z
+    .url({ protocol: /^https?$/ })
+    .optional()
+    .describe('Else discovered from the issuer'),
+  OIDC_GROUPS_CLAIM: z.string().min(1).default('groups').describe('The claim that lists the groups'),
+  OIDC_EMAIL_CLAIM: z.string().min(1).default('email').describe('The claim that is the identity'),
+  RBAC_POLICY_FILE: z.string().min(1).optional().describe("Kuberpult's policy format; none: all may write"),
+  TEAMS_FILE: z.string().min(1).optional().describe('YAML: team -> emails or groups; limits trains'),
+  RATE_LIMIT_WRITES_PER_MINUTE: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(100_000)
+    .default(120)
+    .describe('Writes per caller (or address) and minute, then 429; 0: no limit'),
   AUTH_ALLOW_UNAUTHENTICATED: z
     .enum(['true', 'false'])
     .default('false')
@@ -73,6 +100,23 @@ export const ConfigSchema = z.object({
 
 export type Config = z.infer<typeof ConfigSchema>;
 
+/** Settings that only make sense together. */
+function checkCombinations(config: Config): string[] {
+  const problems: string[] = [];
+  const modes = authModes(config);
+  if (modes.includes('token') && !config.AUTH_TOKENS_FILE)
+    problems.push('AUTH_TOKENS_FILE: required with AUTH_MODE token');
+  if (modes.includes('oidc') && !config.OIDC_ISSUER)
+    problems.push('OIDC_ISSUER: required with AUTH_MODE oidc');
+  if (modes.includes('oidc') && !config.OIDC_AUDIENCE)
+    problems.push('OIDC_AUDIENCE: required with AUTH_MODE oidc');
+  return problems;
+}
+
+export function authModes(config: Pick<Config, 'AUTH_MODE'>): ('token' | 'oidc')[] {
+  return config.AUTH_MODE === 'none' ? [] : (config.AUTH_MODE.split(',') as ('token' | 'oidc')[]);
+}
+
 export class ConfigError extends Error {}
 
 export function loadConfig(env: Record<string, string | undefined>): Config {
@@ -81,8 +125,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     Object.entries(env).filter(([, value]) => value !== undefined && value !== ''),
   );
   const parsed = ConfigSchema.safeParse(present);
-  if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+  const problems = parsed.success
+    ? checkCombinations(parsed.data)
+    : parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+  if (parsed.success && problems.length === 0) return parsed.data;
   throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
 }
 

@@ -6,6 +6,8 @@ export const ERROR_STATUS = {
   INVALID_JSON: 400,
   INVALID_AUTHOR: 400,
   RELEASE_NOT_IN_ENVIRONMENT: 400,
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
   NOT_FOUND: 404,
   TARGET_NOT_FOUND: 404,
   ENVIRONMENT_NOT_FOUND: 404,
@@ -20,11 +22,13 @@ export const ERROR_STATUS = {
   TAG_EXISTS: 409,
   BODY_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
+  RATE_LIMITED: 429,
   MANIFEST_REPO_CORRUPT: 500,
   INTERNAL_ERROR: 500,
   REMOTE_REJECTED: 502,
   REMOTE_UNAVAILABLE: 502,
   REPO_BUSY: 503,
+  AUTH_UNAVAILABLE: 503,
   REMOTE_TIMEOUT: 504,
 } as const;
 
@@ -36,6 +40,7 @@ export class AppError extends Error {
   /** Extra data for the client, sent as `details` in the error body. */
   readonly details: Readonly<Record<string, unknown>> | undefined;
   readonly retryAfterSeconds: number | undefined;
+  readonly headers: Readonly<Record<string, string>>;
 
   constructor(
     code: ErrorCode,
@@ -45,6 +50,8 @@ export class AppError extends Error {
       details?: Readonly<Record<string, unknown>>;
       /** Sent as Retry-After: when trying again may work. */
       retryAfterSeconds?: number;
+      /** Response headers that belong to the error (e.g. WWW-Authenticate). */
+      headers?: Readonly<Record<string, string>>;
     },
   ) {
     super(message, options);
@@ -53,6 +60,7 @@ export class AppError extends Error {
     this.statusCode = ERROR_STATUS[code];
     this.details = options?.details;
     this.retryAfterSeconds = options?.retryAfterSeconds;
+    this.headers = options?.headers ?? {};
   }
 }
 

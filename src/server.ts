@@ -1,8 +1,23 @@
 // The process shell: configuration -> repository -> app -> listen; graceful shutdown.
+
+import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import closeWithGrace from 'close-with-grace';
 import { buildApp } from './app.js';
-import { ConfigError, DEFAULT_MANIFEST_REPO_PATH, isLoopback, loadConfig } from './config.js';
+import { Authenticator } from './auth/authenticator.js';
+import { OidcVerifier } from './auth/oidc.js';
+import { Permissions } from './auth/permissions.js';
+import { PolicyError, parsePolicy } from './auth/policy.js';
+import { parseTeamsFile, TeamsFileError } from './auth/teams.js';
+import { TokenStore, TokensFileError } from './auth/tokens.js';
+import {
+  authModes,
+  type Config,
+  ConfigError,
+  DEFAULT_MANIFEST_REPO_PATH,
+  isLoopback,
+  loadConfig,
+} from './config.js';
 import { prepareClone } from './manifest/clone.js';
 import { seedDemo } from './manifest/demoSeed.js';
 import { Remote } from './manifest/remote.js';
@@ -18,6 +33,7 @@ async function main(): Promise<void> {
         'Listen on 127.0.0.1, or set AUTH_ALLOW_UNAUTHENTICATED=true to accept that anyone who can reach it may deploy.',
     );
   }
+  const { authenticator, permissions, tokens } = await loadSecurity(config);
   const path = resolve(config.MANIFEST_REPO_PATH ?? DEFAULT_MANIFEST_REPO_PATH);
   const remote =
     config.MANIFEST_REPO_URL === undefined
@@ -39,7 +55,13 @@ async function main(): Promise<void> {
       fetchIntervalMs: config.MANIFEST_REPO_FETCH_INTERVAL_SECONDS * 1000,
       pushAttempts: config.MANIFEST_REPO_PUSH_ATTEMPTS,
     },
+    authenticator,
+    permissions,
+    writesPerMinute: config.RATE_LIMIT_WRITES_PER_MINUTE,
   });
+  tokens?.onReloadError((err) =>
+    app.log.error({ err }, 'the tokens file is unusable; no token is valid until it is fixed'),
+  );
   if (remote && prepared) {
     const { action, removedStaleFiles, corruption, fetchError } = prepared;
     app.log.info(
@@ -73,6 +95,65 @@ async function main(): Promise<void> {
     repo.close();
   });
   await app.listen({ port: config.PORT, host: config.HOST });
+}
+
+/** The identity and permission settings; a malformed file stops the service with its line. */
+async function loadSecurity(config: Config) {
+  const modes = authModes(config);
+  const read = async (variable: string, file: string) => {
+    try {
+      return await readFile(file, 'utf8');
+    } catch (error) {
+      throw new ConfigError(
+        `Invalid configuration:\n  ${variable}: cannot read ${file}: ${(error as Error).message}`,
+      );
+    }
+  };
+  const fileProblem = (variable: string, error: unknown): never => {
+    if (error instanceof TokensFileError || error instanceof PolicyError || error instanceof TeamsFileError) {
+      throw new ConfigError(`Invalid configuration:\n  ${variable}: ${error.message}`);
+    }
+    throw error;
+  };
+  let tokens: TokenStore | undefined;
+  if (modes.includes('token') && config.AUTH_TOKENS_FILE) {
+    tokens = new TokenStore(resolve(config.AUTH_TOKENS_FILE));
+    await read('AUTH_TOKENS_FILE', tokens.path);
+    await tokens.load().catch((error) => fileProblem('AUTH_TOKENS_FILE', error));
+  }
+  const oidc =
+    modes.includes('oidc') && config.OIDC_ISSUER && config.OIDC_AUDIENCE
+      ? new OidcVerifier({
+          issuer: config.OIDC_ISSUER,
+          audience: config.OIDC_AUDIENCE,
+          jwksUrl: config.OIDC_JWKS_URL,
+          groupsClaim: config.OIDC_GROUPS_CLAIM,
+          emailClaim: config.OIDC_EMAIL_CLAIM,
+        })
+      : undefined;
+  let policy: ReturnType<typeof parsePolicy> | undefined;
+  if (config.RBAC_POLICY_FILE) {
+    const text = await read('RBAC_POLICY_FILE', config.RBAC_POLICY_FILE);
+    try {
+      policy = parsePolicy(text, config.RBAC_POLICY_FILE);
+    } catch (error) {
+      fileProblem('RBAC_POLICY_FILE', error);
+    }
+  }
+  let teams: ReturnType<typeof parseTeamsFile> | undefined;
+  if (config.TEAMS_FILE) {
+    const text = await read('TEAMS_FILE', config.TEAMS_FILE);
+    try {
+      teams = parseTeamsFile(text, config.TEAMS_FILE);
+    } catch (error) {
+      fileProblem('TEAMS_FILE', error);
+    }
+  }
+  return {
+    authenticator: new Authenticator(tokens, oidc),
+    permissions: new Permissions(policy, teams),
+    tokens,
+  };
 }
 
 main().catch((error: unknown) => {

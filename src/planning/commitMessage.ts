@@ -67,6 +67,8 @@ function renderAppLine({ app, outcome }: AppPlan, environment: string, source: T
       return `skipping application "${app}" in environment "${environment}" due to application lock`;
     case 'APP_DOES_NOT_EXIST_IN_ENV':
       return `skipping application "${app}" in environment "${environment}" because it doesn't exist there`;
+    case 'NO_TEAM_PERMISSION':
+      return `skipping application "${app}" in environment "${environment}" because the caller is not in team "${outcome.team}"`;
     case 'TEAM_IS_LOCKED':
       return `skipping application "${app}" in environment "${environment}" due to team lock on team "${outcome.team}"`;
   }

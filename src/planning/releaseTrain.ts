@@ -16,6 +16,7 @@ export type AppSkipCause =
   | 'APP_ALREADY_IN_UPSTREAM_VERSION'
   | 'APP_IS_LOCKED'
   | 'APP_DOES_NOT_EXIST_IN_ENV'
+  | 'NO_TEAM_PERMISSION'
   | 'TEAM_IS_LOCKED';
 
 export interface ReleaseTrainRequest {
@@ -28,6 +29,11 @@ export interface ReleaseTrainRequest {
    * everything else from the main snapshot. Absent: the main snapshot is the source too.
    */
   readonly sourceSnapshot?: Snapshot;
+  /**
+   * The teams the caller is in (TEAMS_FILE); apps of other teams are skipped with
+   * NO_TEAM_PERMISSION. Absent: no team restriction. Apps without a team are never restricted.
+   */
+  readonly callerTeams?: ReadonlySet<string>;
 }
 
 export type TrainSource =
@@ -46,6 +52,7 @@ export type AppOutcome =
   | { readonly kind: 'skip'; readonly cause: 'APP_ALREADY_IN_UPSTREAM_VERSION'; readonly version: number }
   | { readonly kind: 'skip'; readonly cause: 'APP_IS_LOCKED'; readonly locks: readonly Lock[] }
   | { readonly kind: 'skip'; readonly cause: 'APP_DOES_NOT_EXIST_IN_ENV' }
+  | { readonly kind: 'skip'; readonly cause: 'NO_TEAM_PERMISSION'; readonly team: string }
   | {
       readonly kind: 'skip';
       readonly cause: 'TEAM_IS_LOCKED';
@@ -114,7 +121,7 @@ export function planReleaseTrain(snapshot: Snapshot, request: ReleaseTrainReques
   const missing: ReleaseRef[] = [];
   const environments = resolved.environments.map((name) => ({
     environment: name,
-    outcome: planEnvironment(snapshot, source, name, request.team, missing),
+    outcome: planEnvironment(snapshot, source, name, request, missing),
   }));
   if (missing.length > 0) {
     const unique = new Map(missing.map((release) => [`${release.app}/${release.version}`, release]));
@@ -156,7 +163,7 @@ function planEnvironment(
   snapshot: Snapshot,
   source: Snapshot,
   environmentName: string,
-  team: string | undefined,
+  { team, callerTeams }: ReleaseTrainRequest,
   missing: ReleaseRef[],
 ): EnvironmentOutcome {
   const environment = snapshot.environments.get(environmentName) as Environment;
@@ -193,6 +200,7 @@ function planEnvironment(
         app,
         appTeam,
         readSourceVersion(source, trainSource, app),
+        callerTeams,
         missing,
       ),
     });
@@ -222,6 +230,7 @@ function planApp(
   app: string,
   appTeam: string,
   sourceVersion: number | undefined,
+  callerTeams: ReadonlySet<string> | undefined,
   missing: ReleaseRef[],
 ): AppOutcome {
   const fromLatest = mustRead(environment.config).upstream?.latest === true;
@@ -247,6 +256,10 @@ function planApp(
   if (sourceVersion === undefined || manifestBlobId === undefined)
     return { kind: 'skip', cause: 'APP_DOES_NOT_EXIST_IN_ENV' };
 
+  // security.md: after APP_DOES_NOT_EXIST_IN_ENV, before TEAM_IS_LOCKED.
+  if (callerTeams !== undefined && appTeam !== '' && !callerTeams.has(appTeam)) {
+    return { kind: 'skip', cause: 'NO_TEAM_PERMISSION', team: appTeam };
+  }
   if (appTeam !== '') {
     const teamLocksEntry = environment.teamLocks.get(appTeam);
     const teamLocks = teamLocksEntry ? mustRead(teamLocksEntry) : new Map<string, Lock>();

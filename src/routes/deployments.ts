@@ -1,11 +1,11 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { callerOf } from '../auth/authenticator.js';
 import type { ManifestRepository } from '../manifest/repository.js';
 import { DeploymentBodySchema, DeploymentResponseSchema } from '../schemas/deployments.js';
 import { ErrorResponseSchema } from '../schemas/error.js';
 import { ApplicationNameSchema, EnvironmentNameSchema } from '../schemas/names.js';
 import { OverviewSchema } from '../schemas/overview.js';
-import { authorFromHeaders } from '../services/identity.js';
 import { readOverview } from '../services/overview.js';
 import type { ManifestWrites } from '../services/writes.js';
 import { onlyJson } from './contentTypes.js';
@@ -41,7 +41,7 @@ export const deploymentRoutes: FastifyPluginAsyncZod<{
       const { version, lockBehavior } = request.body;
       const { outcome, commitId } = await writes.deploy(
         { environment: env, app: application, version, lockBehavior },
-        { author: authorFromHeaders(request.headers), requestId: request.id },
+        { caller: callerOf(request), requestId: request.id },
       );
       return { environment: env, application, version, outcome, commitId };
     },

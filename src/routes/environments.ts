@@ -1,11 +1,11 @@
 import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { callerOf } from '../auth/authenticator.js';
 import { AppError } from '../errors.js';
 import { EnvironmentConfigSchema, EnvironmentResponseSchema } from '../schemas/environments.js';
 import { ErrorResponseSchema } from '../schemas/error.js';
 import { EnvironmentNameSchema } from '../schemas/names.js';
-import { authorFromHeaders } from '../services/identity.js';
 import type { ManifestWrites } from '../services/writes.js';
 import { jsonOrMultipart } from './contentTypes.js';
 import { readMultipartForm } from './multipartForm.js';
@@ -43,7 +43,7 @@ export const environmentRoutes: FastifyPluginAsyncZod<{ writes: ManifestWrites }
           : (bodiesAsSent.get(request) ?? request.body);
         const { env } = request.params;
         const { result } = await writes.setEnvironment(env, config, {
-          author: authorFromHeaders(request.headers),
+          caller: callerOf(request),
           requestId: request.id,
         });
         return reply

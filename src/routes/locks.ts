@@ -1,6 +1,7 @@
 // Locks of all four kinds, on Kuberpult's paths (both forms of each).
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { callerOf } from '../auth/authenticator.js';
 import type { LockTarget } from '../planning/locks.js';
 import { ErrorResponseSchema } from '../schemas/error.js';
 import { LockBodySchema } from '../schemas/locks.js';
@@ -12,7 +13,6 @@ import {
   TeamNameSchema,
 } from '../schemas/names.js';
 import { LockSchema } from '../schemas/releaseTrain.js';
-import { authorFromHeaders } from '../services/identity.js';
 import { toLockView } from '../services/prognosisView.js';
 import type { ManifestWrites } from '../services/writes.js';
 import { onlyJson } from './contentTypes.js';
@@ -100,7 +100,7 @@ export const lockRoutes: FastifyPluginAsyncZod<{ writes: ManifestWrites }> = asy
             lockTarget(kind, request.params as Record<string, string>),
             { lockId, ...request.body },
             {
-              author: authorFromHeaders(request.headers),
+              caller: callerOf(request),
               requestId: request.id,
               ciLink: request.body.ciLink,
             },
@@ -121,7 +121,7 @@ export const lockRoutes: FastifyPluginAsyncZod<{ writes: ManifestWrites }> = asy
         async (request, reply) => {
           const { lockId } = request.params as { lockId: string };
           await writes.deleteLock(lockTarget(kind, request.params as Record<string, string>), lockId, {
-            author: authorFromHeaders(request.headers),
+            caller: callerOf(request),
             requestId: request.id,
           });
           return reply.code(204).send(null);

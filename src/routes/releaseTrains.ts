@@ -1,6 +1,7 @@
 // Release train and prognosis routes: validate, call the service, map the result.
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { callerOf } from '../auth/authenticator.js';
 import type { TargetType } from '../planning/resolveTarget.js';
 import { ErrorResponseSchema } from '../schemas/error.js';
 import { EnvironmentNameSchema, GroupNameSchema, TargetNameSchema } from '../schemas/names.js';
@@ -11,7 +12,6 @@ import {
   TrainQuerySchema,
   TrainResponseSchema,
 } from '../schemas/releaseTrain.js';
-import { authorFromHeaders } from '../services/identity.js';
 import { toEnvsPrognoses } from '../services/prognosisView.js';
 import type { ReleaseTrainService } from '../services/releaseTrains.js';
 import { onlyJson } from './contentTypes.js';
@@ -97,7 +97,6 @@ export const releaseTrainRoutes: FastifyPluginAsyncZod<ReleaseTrainRoutesOptions
       async (request) => {
         const target = (request.params as Record<string, string>)[param] as string;
         const { team, gitTag, sourceGitTag } = request.query;
-        const author = authorFromHeaders(request.headers);
         const result = await trains.train({
           target,
           targetType,
@@ -106,7 +105,7 @@ export const releaseTrainRoutes: FastifyPluginAsyncZod<ReleaseTrainRoutesOptions
           sourceGitTag,
           ciLink: request.body?.ciLink,
           requestId: request.id,
-          author,
+          caller: callerOf(request),
         });
         request.log.info(
           { target, targetType, team, commitId: result.commitId },
@@ -137,7 +136,12 @@ export const releaseTrainRoutes: FastifyPluginAsyncZod<ReleaseTrainRoutesOptions
       },
       async (request) => {
         const target = (request.params as Record<string, string>)[param] as string;
-        const plan = await trains.prognosis({ target, targetType, team: request.query.team });
+        const plan = await trains.prognosis({
+          target,
+          targetType,
+          team: request.query.team,
+          caller: callerOf(request),
+        });
         return { envsPrognoses: toEnvsPrognoses(plan) };
       },
     );

@@ -1,9 +1,9 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { callerOf } from '../auth/authenticator.js';
 import { AppError } from '../errors.js';
 import { ErrorResponseSchema } from '../schemas/error.js';
 import { EnvironmentNameSchema, parseReleaseNumber } from '../schemas/names.js';
 import { MANIFEST_FIELD, ReleaseFormSchema, ReleaseResponseSchema } from '../schemas/releases.js';
-import { authorFromHeaders } from '../services/identity.js';
 import type { ManifestWrites } from '../services/writes.js';
 import { onlyMultipart } from './contentTypes.js';
 import { readMultipartForm } from './multipartForm.js';
@@ -78,7 +78,7 @@ export const releaseRoutes: FastifyPluginAsyncZod<{
             sourceMessage: form.source_message,
             displayVersion: form.display_version,
           },
-          { author: authorFromHeaders(request.headers), requestId: request.id, ciLink: form.ci_link },
+          { caller: callerOf(request), requestId: request.id, ciLink: form.ci_link },
         );
         return reply
           .code(result.created ? 201 : 200)

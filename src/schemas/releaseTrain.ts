@@ -22,6 +22,7 @@ export const AppSkipCauseSchema = z
     'APP_ALREADY_IN_UPSTREAM_VERSION',
     'APP_IS_LOCKED',
     'APP_DOES_NOT_EXIST_IN_ENV',
+    'NO_TEAM_PERMISSION',
     'TEAM_IS_LOCKED',
   ])
   .meta({ id: 'AppSkipCause' });

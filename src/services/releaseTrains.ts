@@ -1,7 +1,8 @@
 // Release trains and prognoses: read the tip, plan, and (for a train) commit exactly the plan.
+import type { Caller } from '../auth/caller.js';
+import { Permissions, targetIn } from '../auth/permissions.js';
 import { AppError } from '../errors.js';
 import type { Metrics } from '../metrics.js';
-import type { Identity } from '../planning/changes.js';
 import { renderTrainCommitMessage } from '../planning/commitMessage.js';
 import { deploymentChanges } from '../planning/deploymentChanges.js';
 import type { Snapshot } from '../planning/model.js';
@@ -19,6 +20,8 @@ export interface PrognosisCall {
   readonly targetType: TargetType;
   readonly team?: string;
   readonly sourceGitTag?: string;
+  /** Who asks: with TEAMS_FILE, apps of teams they are not in are skipped (NO_TEAM_PERMISSION). */
+  readonly caller?: Caller;
 }
 
 export interface TrainCall extends PrognosisCall {
@@ -26,7 +29,7 @@ export interface TrainCall extends PrognosisCall {
   /** Tag the train's commit with this (a lightweight tag); no commit, no tag. */
   readonly gitTag?: string;
   readonly requestId: string;
-  readonly author: Identity;
+  readonly caller: Caller;
 }
 
 export interface TrainResult {
@@ -38,6 +41,7 @@ export class ReleaseTrainService {
   constructor(
     private readonly writer: ManifestWriter,
     private readonly metrics?: Metrics,
+    private readonly permissions: Permissions = new Permissions(),
   ) {}
 
   async prognosis(call: PrognosisCall): Promise<ReleaseTrainPlan> {
@@ -66,13 +70,19 @@ export class ReleaseTrainService {
     const { gitTag } = call;
     const tagExists = () => new AppError('TAG_EXISTS', `The git tag '${gitTag}' exists already.`);
     const { result, commitId } = await this.writer.write(
-      call.author,
+      call.caller,
       async ({ snapshot, time, emptyBlobId }) => {
         // Checked before anything is written: an existing tag refuses the whole train.
         if (gitTag !== undefined && (await this.writer.repo.resolveTag(gitTag)) !== undefined)
           throw tagExists();
         const plan = await this.plan(snapshot, call);
-        const context = { deployer: call.author, time, emptyBlobId };
+        // Every environment the train targets, deployed to or not; one refusal refuses the train.
+        this.permissions.require(
+          call.caller,
+          'DeployReleaseTrain',
+          plan.environments.map(({ environment }) => targetIn(snapshot, environment)),
+        );
+        const context = { deployer: call.caller, time, emptyBlobId };
         return {
           changes: deploymentsOf(plan).flatMap(({ manifestBlobId, ...deployment }) =>
             deploymentChanges(snapshot, { ...deployment, manifest: { blobId: manifestBlobId } }, context),
@@ -92,6 +102,7 @@ export class ReleaseTrainService {
       targetType: call.targetType,
       team: call.team,
       sourceSnapshot: call.sourceGitTag ? await this.sourceSnapshot(call.sourceGitTag) : undefined,
+      callerTeams: call.caller && this.permissions.teamsOf(call.caller),
     };
     let outcome = planReleaseTrain(snapshot, request);
     if (outcome.kind === 'needsReleases') {

@@ -1,6 +1,6 @@
 // An app over a fixture repo, talked to through Fastify's inject.
 import { afterEach } from 'vitest';
-import { type App, buildApp } from '../../src/app.js';
+import { type App, type AppDependencies, buildApp } from '../../src/app.js';
 import { createManifestRepository, type ManifestRepository } from '../../src/manifest/repository.js';
 import { createFixtureRepo, type FixtureFiles, type FixtureRepo } from './gitFixture.js';
 
@@ -13,11 +13,15 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(files: FixtureFiles): Promise<Harness> {
+/** `options`: more of buildApp's dependencies (authentication, permissions, limits). */
+export async function startHarness(
+  files: FixtureFiles,
+  options: Omit<AppDependencies, 'repo'> = {},
+): Promise<Harness> {
   const fixture = await createFixtureRepo(files);
   const repo = createManifestRepository({ path: fixture.path, branch: 'main' });
   await repo.open();
-  const app = await buildApp({ repo, clock: () => FIXED_TIME });
+  const app = await buildApp({ repo, clock: () => FIXED_TIME, ...options });
   return {
     app,
     fixture,
@@ -38,14 +42,17 @@ export function base64(text: string): string {
  * A `start(files)` for one test file: each test's harness is closed after it. Call it at the top
  * level of the file (it registers an afterEach hook).
  */
-export function harnessPerTest(): (files: FixtureFiles) => Promise<Harness> {
+export function harnessPerTest(): (
+  files: FixtureFiles,
+  options?: Omit<AppDependencies, 'repo'>,
+) => Promise<Harness> {
   let current: Harness | undefined;
   afterEach(async () => {
     await current?.close();
     current = undefined;
   });
-  return async (files) => {
-    current = await startHarness(files);
+  return async (files, options) => {
+    current = await startHarness(files, options);
     return current;
   };
 }
