@@ -1,6 +1,6 @@
 // TEAMS_FILE: who is in which team (YAML: team -> list of emails or groups). With it, a train
 // skips the apps of teams the caller is not in (NO_TEAM_PERMISSION).
-import { load, YAMLException } from 'js-yaml';
+import { FAILSAFE_SCHEMA, load, YAMLException } from 'js-yaml';
 import { z } from 'zod';
 import { TeamNameSchema } from '../schemas/names.js';
 import type { Caller } from './caller.js';
@@ -15,7 +15,7 @@ export type TeamDirectory = ReadonlyMap<string, ReadonlySet<string>>;
 export function parseTeamsFile(text: string, fileName: string): TeamDirectory {
   let document: unknown;
   try {
-    document = load(text) ?? {};
+    document = load(text, { schema: FAILSAFE_SCHEMA }) ?? {};
   } catch (error) {
     if (error instanceof YAMLException) {
       throw new TeamsFileError(`${fileName} line ${(error.mark?.line ?? 0) + 1}: ${error.reason}`);

@@ -3,7 +3,7 @@
 // every entry. The file is re-read when it changes, so revoking a token needs no restart.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
-import { load, YAMLException } from 'js-yaml';
+import { FAILSAFE_SCHEMA, load, YAMLException } from 'js-yaml';
 import { z } from 'zod';
 import type { Caller } from './caller.js';
 import { lineOfListItem } from './lineNumbers.js';
@@ -39,7 +39,8 @@ export class TokensFileError extends Error {}
 export function parseTokensFile(text: string, fileName: string): TokenEntry[] {
   let document: unknown;
   try {
-    document = load(text) ?? [];
+    // Every scalar is text: a hash of digits and one "e" must not become a number.
+    document = load(text, { schema: FAILSAFE_SCHEMA }) ?? [];
   } catch (error) {
     if (error instanceof YAMLException) {
       throw new TokensFileError(`${fileName} line ${(error.mark?.line ?? 0) + 1}: ${error.reason}`);
