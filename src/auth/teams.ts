@@ -4,7 +4,7 @@ import { FAILSAFE_SCHEMA, load, YAMLException } from 'js-yaml';
 import { z } from 'zod';
 import { TeamNameSchema } from '../schemas/names.js';
 import type { Caller } from './caller.js';
-import { lineOfKey } from './lineNumbers.js';
+import { isBlankYaml, lineOfKey } from './lineNumbers.js';
 
 const TeamsFileSchema = z.record(TeamNameSchema, z.array(z.string().min(1).max(256)));
 
@@ -13,6 +13,8 @@ export class TeamsFileError extends Error {}
 export type TeamDirectory = ReadonlyMap<string, ReadonlySet<string>>;
 
 export function parseTeamsFile(text: string, fileName: string): TeamDirectory {
+  // An empty (or comments-only) file is no entries; js-yaml calls it an error.
+  if (isBlankYaml(text)) return new Map();
   let document: unknown;
   try {
     document = load(text, { schema: FAILSAFE_SCHEMA }) ?? {};

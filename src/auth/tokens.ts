@@ -6,7 +6,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { FAILSAFE_SCHEMA, load, YAMLException } from 'js-yaml';
 import { z } from 'zod';
 import type { Caller } from './caller.js';
-import { lineOfListItem } from './lineNumbers.js';
+import { isBlankYaml, lineOfListItem } from './lineNumbers.js';
 
 const IdentityText = z
   .string()
@@ -37,6 +37,8 @@ export class TokensFileError extends Error {}
 
 /** Parses the tokens file; errors name the file and the line. */
 export function parseTokensFile(text: string, fileName: string): TokenEntry[] {
+  // An empty (or comments-only) file is no entries; js-yaml calls it an error.
+  if (isBlankYaml(text)) return [];
   let document: unknown;
   try {
     // Every scalar is text: a hash of digits and one "e" must not become a number.
