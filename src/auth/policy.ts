@@ -108,7 +108,8 @@ const matches = (pattern: string, value: string) => pattern === '*' || pattern =
 /** Whether the caller may do this action at this target. */
 export function isAllowed(policy: Policy, caller: Caller, action: Action, target: PermissionTarget): boolean {
   const roles = new Set<string>();
-  for (const subject of [...caller.groups, caller.email]) {
+  // `g, *, role:x` gives the role to every identified caller.
+  for (const subject of [...caller.groups, caller.email, '*']) {
     for (const role of policy.rolesBySubject.get(subject) ?? []) roles.add(role);
   }
   return policy.rules.some(

@@ -314,6 +314,22 @@ describe('isAllowed', () => {
   });
 });
 
+describe('isAllowed with `g, *`', () => {
+  it('gives the role to every identified caller, and only that role', () => {
+    const policy = parsePolicy(
+      'p, role:viewer, CreateLock, *:dev, *, allow\np, role:admin, *, *:*, *, allow\ng, *, role:viewer\ng, ops, role:admin\n',
+      'policy.csv',
+    );
+    expect(isAllowed(policy, caller('anyone@example.com'), 'CreateLock', target('dev', 'dev'))).toBe(true);
+    expect(isAllowed(policy, caller('anyone@example.com'), 'CreateLock', target('prod', 'prod-de'))).toBe(
+      false,
+    );
+    expect(
+      isAllowed(policy, caller('op@example.com', ['ops']), 'DeployReleaseTrain', target('prod', 'prod-de')),
+    ).toBe(true);
+  });
+});
+
 describe('targetIn: the permission target of an environment in a snapshot', () => {
   const SNAPSHOT = buildSnapshot({
     environments: {
