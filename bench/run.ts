@@ -106,7 +106,13 @@ async function main(): Promise<void> {
           (enforced ? `  (target <= ${target}x: ${ok ? 'ok' : 'MISSED'})` : ''),
       );
     }
-    console.log(`  peak RSS of the service: ${median('peakRssMiB').toFixed(0)} MiB\n`);
+    console.log(`  peak RSS of the service: ${median('peakRssMiB').toFixed(0)} MiB`);
+    await gitOutput(repo, ['update-ref', 'refs/heads/main', base]);
+    const remote = await measureRemote(repo);
+    console.log(
+      `  with the repo as a remote (file://): first clone at start ${ms(remote.clone)}, ` +
+        `group train ${ms(remote.train)} (fetch, plan, commit, push), next train ${ms(remote.nothingTrain)} (nothing to deploy)\n`,
+    );
   }
   if (missed) {
     console.log('A target was missed.');
@@ -150,6 +156,28 @@ async function measure(repo: string, base: string): Promise<RunResult> {
   } finally {
     service.child.kill('SIGTERM');
     await new Promise((done) => service.child.once('exit', done));
+  }
+}
+
+/** Remote mode, not a target: what the clone at start and the fetch and push add to a train. */
+async function measureRemote(repo: string): Promise<{ clone: number; train: number; nothingTrain: number }> {
+  const clonePath = `${repo}-clone`;
+  await rm(clonePath, { recursive: true, force: true });
+  let service: { child: ChildProcess; url: string } | undefined;
+  const clone = await timeIt(async () => {
+    service = await startService(clonePath, { MANIFEST_REPO_URL: `file://${repo}` });
+  });
+  if (!service) throw new Error('the service did not start');
+  const { child, url } = service;
+  try {
+    const trainUrl = `${url}/api/environment-groups/prod/releasetrain`;
+    const train = await timeIt(() => request('PUT', trainUrl));
+    const nothingTrain = await timeIt(() => request('PUT', trainUrl));
+    return { clone, train, nothingTrain };
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((done) => child.once('exit', done));
+    await rm(clonePath, { recursive: true, force: true });
   }
 }
 
@@ -229,12 +257,15 @@ async function outsideCommit(repo: string, parent: string): Promise<void> {
   await gitOutput(repo, ['fast-import', '--quiet', '--done'], stream);
 }
 
-async function startService(repo: string): Promise<{ child: ChildProcess; url: string }> {
+async function startService(
+  repo: string,
+  env: Record<string, string> = {},
+): Promise<{ child: ChildProcess; url: string }> {
   const port = await freePort();
   // One process (node with the tsx loader), so that its peak RSS is the service's.
   const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/server.ts')], {
     cwd: ROOT,
-    env: { ...gitEnvironment(), PORT: String(port), MANIFEST_REPO_PATH: repo, LOG_LEVEL: 'warn' },
+    env: { ...gitEnvironment(), PORT: String(port), MANIFEST_REPO_PATH: repo, LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;
