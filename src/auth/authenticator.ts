@@ -24,8 +24,14 @@ export class Authenticator {
     const header = headers.authorization;
     if (header === undefined) throw unauthenticated('Send Authorization: Bearer <token>.');
     const match = typeof header === 'string' ? /^Bearer +([^\s]+) *$/i.exec(header) : null;
-    if (!match?.[1])
-      throw unauthenticated('The Authorization header must be "Bearer <token>".', 'invalid_request');
+    if (!match?.[1]) {
+      // RFC 6750: another scheme gets the bare challenge; a broken Bearer header is an invalid request.
+      const brokenBearer = typeof header !== 'string' || /^bearer\b/i.test(header);
+      throw unauthenticated(
+        'The Authorization header must be "Bearer <token>".',
+        brokenBearer ? 'invalid_request' : undefined,
+      );
+    }
     const bearer = match[1];
     // token,oidc: a JWT is verified as one, anything else is looked up as a token.
     const caller =

@@ -29,13 +29,17 @@ export interface OidcOptions {
   /** The least time between two fetches of the keys (jose's cooldown). */
   readonly keyRefreshCooldownMs?: number;
   readonly fetchTimeoutMs?: number;
+  /** How long a failed discovery is answered from memory (503) before the issuer is asked again. */
+  readonly discoveryRetryMs?: number;
 }
 
 const CLOCK_TOLERANCE_SECONDS = 30;
+const DISCOVERY_RETRY_MS = 5_000;
 
 export class OidcVerifier {
   private keys: ReturnType<typeof createRemoteJWKSet> | undefined;
   private discovering: Promise<ReturnType<typeof createRemoteJWKSet>> | undefined;
+  private lastDiscoveryFailure: { readonly at: number; readonly error: unknown } | undefined;
 
   constructor(private readonly options: OidcOptions) {}
 
@@ -71,9 +75,27 @@ export class OidcVerifier {
 
   private async keySet(): Promise<ReturnType<typeof createRemoteJWKSet>> {
     if (this.keys) return this.keys;
-    this.discovering ??= this.discover().finally(() => {
-      this.discovering = undefined;
-    });
+    // After a failed discovery, requests fail fast for a while instead of each asking the issuer.
+    if (
+      this.lastDiscoveryFailure &&
+      Date.now() - this.lastDiscoveryFailure.at < (this.options.discoveryRetryMs ?? DISCOVERY_RETRY_MS)
+    ) {
+      throw this.lastDiscoveryFailure.error;
+    }
+    this.discovering ??= this.discover()
+      .then(
+        (keys) => {
+          this.lastDiscoveryFailure = undefined;
+          return keys;
+        },
+        (error: unknown) => {
+          this.lastDiscoveryFailure = { at: Date.now(), error };
+          throw error;
+        },
+      )
+      .finally(() => {
+        this.discovering = undefined;
+      });
     this.keys = await this.discovering;
     return this.keys;
   }
