@@ -156,7 +156,9 @@ export class Remote {
     if (result.timedOut) {
       return new AppError(
         'REMOTE_TIMEOUT',
-        `git ${operation} did not finish within ${this.timeoutMs / 1000} s; nothing was written.`,
+        operation === 'push'
+          ? `git push did not finish within ${this.timeoutMs / 1000} s; the server may or may not have taken the commit (GET /api/history shows it once it is there).`
+          : `git ${operation} did not finish within ${this.timeoutMs / 1000} s; nothing was written.`,
         { retryAfterSeconds: 5 },
       );
     }
