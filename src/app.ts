@@ -4,7 +4,12 @@ import { STATUS_CODES } from 'node:http';
 import fastifyMultipart from '@fastify/multipart';
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySwagger from '@fastify/swagger';
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, {
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyRequest,
+  type FastifyServerOptions,
+} from 'fastify';
 import {
   hasZodFastifySchemaValidationErrors,
   jsonSchemaTransform,
@@ -87,6 +92,7 @@ export async function buildApp({
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  app.addHook('preValidation', refuseRepeatedQueryKeys);
   app.decorateRequest('caller', null);
   if (authenticator.required) {
     app.addHook('onRequest', async (request) => {
@@ -233,6 +239,21 @@ function keepFetching(app: FastifyInstance, repo: ManifestRepository, queue: Wri
   }, intervalMs);
   timer.unref();
   app.addHook('onClose', async () => clearInterval(timer));
+}
+
+/**
+ * `?team=a&team=b` is a 400 naming the key, on every route; unknown keys are ignored, repeated
+ * or not.
+ */
+async function refuseRepeatedQueryKeys(request: FastifyRequest): Promise<void> {
+  const schema = request.routeOptions.schema?.querystring as { shape?: Record<string, unknown> } | undefined;
+  const query = request.query as Record<string, unknown> | undefined;
+  if (!schema?.shape || !query) return;
+  for (const key of Object.keys(schema.shape)) {
+    if (Array.isArray(query[key])) {
+      throw new AppError('INVALID_INPUT', `The query parameter '${key}' must be given at most once.`);
+    }
+  }
 }
 
 /** A known path asked with another method is a 405 naming the allowed ones, not a 404. */
