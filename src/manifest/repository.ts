@@ -7,7 +7,7 @@ import { GitCommandError, type GitIdentity, gitOutput, runGit, SERVICE_IDENTITY 
 import { type LogEntry, type LogOptions, readLog } from './gitLog.js';
 import type { Remote } from './remote.js';
 import { SnapshotReader } from './snapshotReader.js';
-import { createCommit, moveRefs, type TreeChange, writeCommit } from './writeCommit.js';
+import { conflictingTag, createCommit, moveRefs, type TreeChange, writeCommit } from './writeCommit.js';
 
 const SNAPSHOTS_KEPT = 3;
 
@@ -167,6 +167,11 @@ export class ManifestRepository {
   async log(options: LogOptions): Promise<LogEntry[]> {
     const tip = await this.readTip();
     return tip === null ? [] : readLog(this.path, tip, options);
+  }
+
+  /** An existing tag that a new tag of this name would collide with (the same, or a path clash). */
+  conflictingTag(tag: string): Promise<string | undefined> {
+    return conflictingTag(this.path, tag);
   }
 
   /** Resolves a tag to its commit; undefined when there is no such tag. */

@@ -2,7 +2,7 @@
 // branch with a compare-and-swap on its old value, so a concurrent change is never overwritten.
 import { AppError, RefConflictError } from '../errors.js';
 import type { TreeChange } from '../planning/changes.js';
-import { type GitIdentity, gitOutput, runGit } from './git.js';
+import { GitCommandError, type GitIdentity, gitOutput, runGit } from './git.js';
 
 export type { TreeChange };
 
@@ -71,13 +71,41 @@ export async function moveRefs(repoPath: string, move: RefMove): Promise<void> {
   lines.push('prepare', 'commit', '');
   const result = await runGit(repoPath, ['update-ref', '-m', 'trainyard', '--stdin'], lines.join('\n'));
   if (result.code === 0) return;
-  if (
-    move.tag !== undefined &&
-    (await runGit(repoPath, ['rev-parse', '--verify', '--quiet', `refs/tags/${move.tag}`])).code === 0
-  ) {
-    throw new AppError('TAG_EXISTS', `The git tag '${move.tag}' exists already.`);
+  if (move.tag !== undefined) {
+    const clash = await conflictingTag(repoPath, move.tag);
+    if (clash !== undefined) throw tagExists(move.tag, clash);
   }
-  throw new RefConflictError(move.ref);
+  const tip = await runGit(repoPath, ['rev-parse', '--verify', '--quiet', move.ref]);
+  const current = tip.code === 0 ? tip.stdout.toString('utf8').trim() : null;
+  if (move.parent !== undefined && current !== move.parent) throw new RefConflictError(move.ref);
+  // Neither a moved branch nor a taken tag: nothing to retry.
+  throw new GitCommandError(['update-ref'], result);
+}
+
+/** 409 for a tag that exists, or that a new tag's name would clash with (`v1` and `v1/x`). */
+export function tagExists(tag: string, existing: string): AppError {
+  return new AppError(
+    'TAG_EXISTS',
+    existing === tag
+      ? `The git tag '${tag}' exists already.`
+      : `The git tag '${tag}' cannot be made next to the existing tag '${existing}'.`,
+  );
+}
+
+/**
+ * An existing tag that a new tag of this name would collide with in git's ref store: the same
+ * name, a tag below it (`v1/x` for `v1`), or a tag it would be below (`v1` for `v1/x`).
+ */
+export async function conflictingTag(repoPath: string, tag: string): Promise<string | undefined> {
+  const listed = await gitOutput(repoPath, ['for-each-ref', '--format=%(refname)', 'refs/tags/']);
+  const tags = listed
+    .toString('utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((ref) => ref.slice('refs/tags/'.length));
+  return tags.find(
+    (existing) => existing === tag || existing.startsWith(`${tag}/`) || tag.startsWith(`${existing}/`),
+  );
 }
 
 function buildFastImportStream(scratchRef: string, request: CommitRequest): Buffer {

@@ -27,7 +27,7 @@ export const MAX_RELEASE_VERSION = Number.MAX_SAFE_INTEGER;
 
 /** A branch or tag name git accepts (a safe subset of `git check-ref-format`). */
 export const GIT_REF_NAME_PATTERN =
-  /^(?!.*\.\.)(?!.*\/\/)(?!.*@\{)(?!.*\/\.)(?![/.-])[A-Za-z0-9._/-]+(?<![/.]|\.lock)$/;
+  /^(?!.*\.\.)(?!.*\/\/)(?!.*@\{)(?!.*\/\.)(?!.*\.lock(?:\/|$))(?![/.-])[A-Za-z0-9._/-]+(?<![/.])$/;
 
 export const GitTagNameSchema = z
   .string()
@@ -62,7 +62,9 @@ export const OneLineSchema = (what: string, maxLength: number) =>
     .regex(/^[^\u0000-\u001f\u007f]*$/, `${what} must be one line without control characters`);
 
 function isAbsoluteHttpUrl(value: string): boolean {
-  if (/[\s\0]/.test(value)) return false;
+  // Any whitespace or control character, and the Unicode line breaks JavaScript's \s leaves out.
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
+  if (/[\s\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(value)) return false;
   try {
     const url = new URL(value);
     return (url.protocol === 'http:' || url.protocol === 'https:') && url.host !== '';

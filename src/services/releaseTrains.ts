@@ -2,6 +2,7 @@
 import type { Caller } from '../auth/caller.js';
 import { Permissions, targetIn } from '../auth/permissions.js';
 import { AppError } from '../errors.js';
+import { tagExists } from '../manifest/writeCommit.js';
 import type { Metrics } from '../metrics.js';
 import { renderTrainCommitMessage } from '../planning/commitMessage.js';
 import { deploymentChanges } from '../planning/deploymentChanges.js';
@@ -68,13 +69,14 @@ export class ReleaseTrainService {
 
   private async runTrain(call: TrainCall): Promise<TrainResult> {
     const { gitTag } = call;
-    const tagExists = () => new AppError('TAG_EXISTS', `The git tag '${gitTag}' exists already.`);
     const { result, commitId } = await this.writer.write(
       call.caller,
       async ({ snapshot, time, emptyBlobId }) => {
         // Checked before anything is written: an existing tag refuses the whole train.
-        if (gitTag !== undefined && (await this.writer.repo.resolveTag(gitTag)) !== undefined)
-          throw tagExists();
+        if (gitTag !== undefined) {
+          const clash = await this.writer.repo.conflictingTag(gitTag);
+          if (clash !== undefined) throw tagExists(gitTag, clash);
+        }
         const plan = await this.plan(snapshot, call);
         // Every environment the train targets, deployed to or not; one refusal refuses the train.
         this.permissions.require(
