@@ -80,7 +80,7 @@ export async function buildApp({
     logger,
     bodyLimit: 1024 * 1024,
     // Long path parameters reach validation (400 naming the rule) instead of the router's bare 414.
-    maxParamLength: 2048,
+    routerOptions: { maxParamLength: 2048 },
     requestIdHeader: false,
     genReqId: (request) => {
       const given = request.headers['x-request-id'];
