@@ -322,11 +322,25 @@ export class SnapshotReader {
         if (link && link.mode !== TREE_MODE) linkBlobs.add(link.oid);
       }
     }
-    const blobOids = [...linkBlobs];
+    // Environments share most symlink blobs (every environment at release 8 links to the same
+    // target), so they are cached by id: at Kuberpult scale ~2,000 reads instead of ~32,000.
     const blobTexts = new Map<string, string>();
-    (await this.readObjects(blobOids)).forEach((object, index) => {
-      blobTexts.set(blobOids[index] as string, object ? object.content.toString('utf8') : '');
+    const texts: Promise<void>[] = [];
+    const unread = [...linkBlobs].filter((oid) => {
+      const cached = this.blobs.get(oid);
+      if (cached) texts.push(cached.then((text) => void blobTexts.set(oid, text)));
+      return !cached;
     });
+    if (unread.length > 0) {
+      const read = this.readObjects(unread);
+      unread.forEach((oid, index) => {
+        // In the cache before the read finishes, so that environments read meanwhile share it.
+        const text = read.then((objects) => objects[index]?.content.toString('utf8') ?? '');
+        this.blobs.set(oid, text);
+        texts.push(text.then((value) => void blobTexts.set(oid, value)));
+      });
+    }
+    await Promise.all(texts);
     await Promise.all([
       ...cachedApps,
       ...links.map(async ({ app, tree: appTree }) => {
