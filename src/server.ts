@@ -131,24 +131,21 @@ async function loadSecurity(config: Config) {
           emailClaim: config.OIDC_EMAIL_CLAIM,
         })
       : undefined;
-  let policy: ReturnType<typeof parsePolicy> | undefined;
-  if (config.RBAC_POLICY_FILE) {
-    const text = await read('RBAC_POLICY_FILE', config.RBAC_POLICY_FILE);
+  const parsed = async <T>(
+    variable: string,
+    file: string | undefined,
+    parse: (text: string, file: string) => T,
+  ) => {
+    if (!file) return undefined;
+    const text = await read(variable, file);
     try {
-      policy = parsePolicy(text, config.RBAC_POLICY_FILE);
+      return parse(text, file);
     } catch (error) {
-      fileProblem('RBAC_POLICY_FILE', error);
+      return fileProblem(variable, error);
     }
-  }
-  let teams: ReturnType<typeof parseTeamsFile> | undefined;
-  if (config.TEAMS_FILE) {
-    const text = await read('TEAMS_FILE', config.TEAMS_FILE);
-    try {
-      teams = parseTeamsFile(text, config.TEAMS_FILE);
-    } catch (error) {
-      fileProblem('TEAMS_FILE', error);
-    }
-  }
+  };
+  const policy = await parsed('RBAC_POLICY_FILE', config.RBAC_POLICY_FILE, parsePolicy);
+  const teams = await parsed('TEAMS_FILE', config.TEAMS_FILE, parseTeamsFile);
   return {
     authenticator: new Authenticator(tokens, oidc),
     permissions: new Permissions(policy, teams),

@@ -1,5 +1,26 @@
-// Line numbers for errors in the YAML files the service reads at start (tokens, teams): js-yaml
-// reports syntax errors with a line, schema errors only with a path, so the path is found again.
+// The YAML settings files (tokens, teams): read with every scalar as text, errors with the line.
+// js-yaml reports syntax errors with a line, schema errors only with a path, so the path is found again.
+import { FAILSAFE_SCHEMA, load, YAMLException } from 'js-yaml';
+
+/**
+ * A settings file's document, every scalar as text (a hash of digits and one "e" must not become
+ * a number); `empty` for a file of blank lines and comments, which js-yaml calls an error.
+ */
+export function loadSettingsYaml(
+  text: string,
+  fileName: string,
+  empty: unknown,
+  toError: (message: string) => Error,
+): unknown {
+  if (isBlankYaml(text)) return empty;
+  try {
+    return load(text, { schema: FAILSAFE_SCHEMA }) ?? empty;
+  } catch (error) {
+    if (error instanceof YAMLException)
+      throw toError(`${fileName} line ${(error.mark?.line ?? 0) + 1}: ${error.reason}`);
+    throw error;
+  }
+}
 
 /** The 1-based line of the `index`-th item of the outermost YAML list, if it can be found. */
 export function lineOfListItem(text: string, index: number): number | undefined {
@@ -21,7 +42,7 @@ export function lineOfKey(text: string, key: string): number | undefined {
 }
 
 /** Whether a YAML text holds nothing but blank lines and comments. */
-export function isBlankYaml(text: string): boolean {
+function isBlankYaml(text: string): boolean {
   return text
     .replace(/^\uFEFF/, '')
     .split('\n')

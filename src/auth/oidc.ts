@@ -4,6 +4,7 @@
 // unknown `kid`, at most once a minute, so a storm of made-up kids costs the issuer nothing.
 import { createRemoteJWKSet, errors, type JWTPayload, jwtVerify } from 'jose';
 import { AppError } from '../errors.js';
+import { isIdentityText } from '../services/identity.js';
 import type { Caller } from './caller.js';
 
 export const ASYMMETRIC_ALGORITHMS = [
@@ -140,11 +141,6 @@ function isNetworkError(error: unknown): boolean {
       error.code === 'ERR_JOSE_GENERIC' &&
       /JSON Web Key Set/.test(error.message))
   );
-}
-
-function isIdentityText(value: string): boolean {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what is refused
-  return value.length > 0 && value.length <= 256 && !/[<>\u0000-\u001f\u007f]/.test(value);
 }
 
 /** A bearer value shaped like a JWS compact serialization (three base64url parts). */

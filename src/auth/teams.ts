@@ -1,10 +1,9 @@
 // TEAMS_FILE: who is in which team (YAML: team -> list of emails or groups). With it, a train
 // skips the apps of teams the caller is not in (NO_TEAM_PERMISSION).
-import { FAILSAFE_SCHEMA, load, YAMLException } from 'js-yaml';
 import { z } from 'zod';
 import { TeamNameSchema } from '../schemas/names.js';
 import type { Caller } from './caller.js';
-import { isBlankYaml, lineOfKey } from './lineNumbers.js';
+import { lineOfKey, loadSettingsYaml } from './lineNumbers.js';
 
 const TeamsFileSchema = z.record(TeamNameSchema, z.array(z.string().min(1).max(256)));
 
@@ -13,17 +12,7 @@ export class TeamsFileError extends Error {}
 export type TeamDirectory = ReadonlyMap<string, ReadonlySet<string>>;
 
 export function parseTeamsFile(text: string, fileName: string): TeamDirectory {
-  // An empty (or comments-only) file is no entries; js-yaml calls it an error.
-  if (isBlankYaml(text)) return new Map();
-  let document: unknown;
-  try {
-    document = load(text, { schema: FAILSAFE_SCHEMA }) ?? {};
-  } catch (error) {
-    if (error instanceof YAMLException) {
-      throw new TeamsFileError(`${fileName} line ${(error.mark?.line ?? 0) + 1}: ${error.reason}`);
-    }
-    throw error;
-  }
+  const document = loadSettingsYaml(text, fileName, {}, (message) => new TeamsFileError(message));
   const parsed = TeamsFileSchema.safeParse(document);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

@@ -3,17 +3,14 @@
 // every entry. The file is re-read when it changes, so revoking a token needs no restart.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
-import { FAILSAFE_SCHEMA, load, YAMLException } from 'js-yaml';
 import { z } from 'zod';
+import { isIdentityText } from '../services/identity.js';
 import type { Caller } from './caller.js';
-import { isBlankYaml, lineOfListItem } from './lineNumbers.js';
+import { lineOfListItem, loadSettingsYaml } from './lineNumbers.js';
 
 const IdentityText = z
   .string()
-  .min(1)
-  .max(256)
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what is refused
-  .regex(/^[^<>\u0000-\u001f\u007f]+$/, 'must be one line without < or >');
+  .refine(isIdentityText, 'must be one line without < or >, 1 to 256 characters');
 
 const TokenEntrySchema = z.strictObject({
   name: IdentityText,
@@ -37,18 +34,7 @@ export class TokensFileError extends Error {}
 
 /** Parses the tokens file; errors name the file and the line. */
 export function parseTokensFile(text: string, fileName: string): TokenEntry[] {
-  // An empty (or comments-only) file is no entries; js-yaml calls it an error.
-  if (isBlankYaml(text)) return [];
-  let document: unknown;
-  try {
-    // Every scalar is text: a hash of digits and one "e" must not become a number.
-    document = load(text, { schema: FAILSAFE_SCHEMA }) ?? [];
-  } catch (error) {
-    if (error instanceof YAMLException) {
-      throw new TokensFileError(`${fileName} line ${(error.mark?.line ?? 0) + 1}: ${error.reason}`);
-    }
-    throw error;
-  }
+  const document = loadSettingsYaml(text, fileName, [], (message) => new TokensFileError(message));
   const parsed = TokensFileSchema.safeParse(document);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

@@ -4,6 +4,7 @@
 import { spawn } from 'node:child_process';
 import { AppError, RefConflictError } from '../errors.js';
 import { GIT_OPTIONS, type GitResult, gitEnvironment, runGit } from './git.js';
+import { tagExists } from './writeCommit.js';
 
 export interface RemoteOptions {
   /** The clone the remote is fetched into and pushed from. */
@@ -126,7 +127,7 @@ export class Remote {
       case 'conflict':
         throw new RefConflictError(branchRef);
       case 'tagExists':
-        throw new AppError('TAG_EXISTS', `The git tag '${request.tag}' exists already.`);
+        throw tagExists(request.tag ?? '', request.tag ?? '');
       case 'rejected': {
         // What the server said about it (a hook's or a branch protection's explanation).
         const said = result.stderr

@@ -10,6 +10,12 @@ export const DEFAULT_AUTHOR: GitIdentity = {
 
 type HeaderValue = string | string[] | undefined;
 
+/** What a git author name or email may be, wherever it comes from: one line, no < or >, 1 to 256 characters. */
+export function isIdentityText(value: string): boolean {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what is refused
+  return value.length > 0 && value.length <= 256 && !/[<>\u0000-\u001f\u007f]/.test(value);
+}
+
 export function authorFromHeaders(
   headers: Record<string, HeaderValue>,
   fallback: GitIdentity = DEFAULT_AUTHOR,
@@ -36,8 +42,7 @@ function decodeHeader(value: HeaderValue, header: string): string | undefined {
     throw new AppError('INVALID_AUTHOR', `The ${header} header must be base64 of UTF-8 text.`);
   }
   decoded = decoded.trim();
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what is refused
-  if (decoded.length > 256 || /[<>\u0000-\u001f\u007f]/.test(decoded)) {
+  if (decoded !== '' && !isIdentityText(decoded)) {
     throw new AppError(
       'INVALID_AUTHOR',
       `The ${header} header must be one line without < or >, at most 256 characters.`,
