@@ -14,6 +14,7 @@ import { TokenStore } from '../../src/auth/tokens.js';
 import { type Harness, harnessPerTest, startHarness } from '../support/appHarness.js';
 import { expectError, expectOneCommit } from '../support/httpExpectations.js';
 import { LOCK_DEFAULTS, layoutFiles } from '../support/layout.js';
+import { fieldsBody } from '../support/multipart.js';
 
 // ---------------------------------------------------------------------------------------------
 // Identities: a tokens file holding only the SHA-256 of each token.
@@ -201,21 +202,8 @@ const MATRIX_WORLD = layoutFiles({
   },
 });
 
-const BOUNDARY = '----trainyard-authorization-test';
-
 /** A `multipart/form-data` body of text fields (release uploads). */
-function multipart(fields: readonly (readonly [string, string])[]): { payload: Buffer; contentType: string } {
-  const body = fields
-    .map(
-      ([name, value]) =>
-        `--${BOUNDARY}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`,
-    )
-    .join('');
-  return {
-    payload: Buffer.from(`${body}--${BOUNDARY}--\r\n`, 'utf8'),
-    contentType: `multipart/form-data; boundary=${BOUNDARY}`,
-  };
-}
+const multipart = fieldsBody;
 
 interface Sent {
   readonly method: 'PUT' | 'POST' | 'DELETE';

@@ -11,6 +11,7 @@ import fc from 'fast-check';
 import type { InjectOptions } from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { type Harness, startHarness } from '../support/appHarness.js';
+import { type FormPart, multipartBody } from '../support/multipart.js';
 import { WORLD } from './world.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -481,24 +482,15 @@ async function withWorld(run: (watch: RepoWatch) => Promise<void>): Promise<void
 // ---------------------------------------------------------------------------------------------
 // Multipart bodies by hand (as in releases.test.ts).
 
-interface Part {
-  readonly name: string;
-  readonly value: string;
-  readonly filename?: string;
-}
+type Part = Pick<FormPart, 'name' | 'filename'> & { readonly value: string };
 
-const BOUNDARY = '----trainyard-property-7MA4YWxkTrZu0gW';
-
+/** File parts go as application/octet-stream, as curl sends them. */
 function multipart(parts: readonly Part[]): { payload: Buffer; contentType: string } {
-  const chunks: Buffer[] = [];
-  for (const part of parts) {
-    let head = `--${BOUNDARY}\r\nContent-Disposition: form-data; name="${part.name}"`;
-    if (part.filename !== undefined)
-      head += `; filename="${part.filename}"\r\nContent-Type: application/octet-stream`;
-    chunks.push(Buffer.from(`${head}\r\n\r\n`, 'utf8'), Buffer.from(part.value, 'utf8'), Buffer.from('\r\n'));
-  }
-  chunks.push(Buffer.from(`--${BOUNDARY}--\r\n`, 'utf8'));
-  return { payload: Buffer.concat(chunks), contentType: `multipart/form-data; boundary=${BOUNDARY}` };
+  return multipartBody(
+    parts.map((part) =>
+      part.filename === undefined ? part : { ...part, contentType: 'application/octet-stream' },
+    ),
+  );
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ import { gitBytes } from '../manifest/support.js';
 import { base64, FIXED_TIME, type Harness, startHarness } from '../support/appHarness.js';
 import { createFixtureRepo, type FixtureFiles } from '../support/gitFixture.js';
 import { layoutFiles, manifestContent } from '../support/layout.js';
+import { FORM_BOUNDARY, type FormPart, multipartBody } from '../support/multipart.js';
 
 let harness: Harness | undefined;
 afterEach(async () => {
@@ -18,31 +19,9 @@ afterEach(async () => {
 // ---------------------------------------------------------------------------------------------
 // Multipart bodies by hand.
 
-interface Part {
-  readonly name: string;
-  readonly value: string | Buffer;
-  /** Present: a file part. */
-  readonly filename?: string;
-  readonly contentType?: string;
-}
-
-const BOUNDARY = '----trainyard-test-7MA4YWxkTrZu0gW';
-
-/** A `multipart/form-data` body, byte for byte as a browser or curl builds it. */
-function multipart(parts: readonly Part[], boundary = BOUNDARY): { payload: Buffer; contentType: string } {
-  const chunks: Buffer[] = [];
-  for (const part of parts) {
-    let head = `--${boundary}\r\nContent-Disposition: form-data; name="${part.name}"`;
-    if (part.filename !== undefined) head += `; filename="${part.filename}"`;
-    head += '\r\n';
-    if (part.contentType !== undefined) head += `Content-Type: ${part.contentType}\r\n`;
-    chunks.push(Buffer.from(`${head}\r\n`, 'utf8'));
-    chunks.push(typeof part.value === 'string' ? Buffer.from(part.value, 'utf8') : part.value);
-    chunks.push(Buffer.from('\r\n', 'utf8'));
-  }
-  chunks.push(Buffer.from(`--${boundary}--\r\n`, 'utf8'));
-  return { payload: Buffer.concat(chunks), contentType: `multipart/form-data; boundary=${boundary}` };
-}
+type Part = FormPart;
+const BOUNDARY = FORM_BOUNDARY;
+const multipart = multipartBody;
 
 const field = (name: string, value: string): Part => ({ name, value });
 const file = (name: string, value: string | Buffer, filename = 'manifests.yaml'): Part => ({

@@ -14,6 +14,7 @@ import { FIXED_TIME } from '../support/appHarness.js';
 import { git } from '../support/gitFixture.js';
 import { AUTHOR, AUTHOR_HEADERS, COMMITTER, expectError } from '../support/httpExpectations.js';
 import { layoutFiles } from '../support/layout.js';
+import { fieldsBody } from '../support/multipart.js';
 import {
   createRemoteWorld,
   type RemoteService,
@@ -598,19 +599,7 @@ describe('the background fetch', () => {
 // ---------------------------------------------------------------------------------------------
 
 /** A form of text fields, as Kuberpult's CI scripts send a release. */
-function multipart(fields: Record<string, string>): { payload: Buffer; contentType: string } {
-  const boundary = '----trainyard-remote-test';
-  const body = Object.entries(fields)
-    .map(
-      ([name, value]) =>
-        `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`,
-    )
-    .join('');
-  return {
-    payload: Buffer.from(`${body}--${boundary}--\r\n`, 'utf8'),
-    contentType: `multipart/form-data; boundary=${boundary}`,
-  };
-}
+const multipart = fieldsBody;
 
 /** Whether a process is running (a zombie, killed and waiting to be reaped, is not). */
 function isRunning(pid: number): boolean {

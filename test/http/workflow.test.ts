@@ -3,6 +3,7 @@
 // the repo is checked with plain git.
 import { afterEach, describe, expect, it } from 'vitest';
 import { base64, FIXED_TIME, type Harness, startHarness } from '../support/appHarness.js';
+import { type FormPart, multipartBody } from '../support/multipart.js';
 
 let harness: Harness | undefined;
 afterEach(async () => {
@@ -10,27 +11,13 @@ afterEach(async () => {
   harness = undefined;
 });
 
-const BOUNDARY = '----trainyard-workflow-boundary';
+type Part = Pick<FormPart, 'name' | 'filename'> & { readonly value: string };
 
-interface Part {
-  readonly name: string;
-  readonly value: string;
-  readonly filename?: string;
-}
-
+/** Manifests go as application/yaml files, as Kuberpult's CI scripts send them. */
 function multipart(parts: readonly Part[]): { payload: Buffer; contentType: string } {
-  const text = parts
-    .map(
-      ({ name, value, filename }) =>
-        `--${BOUNDARY}\r\nContent-Disposition: form-data; name="${name}"` +
-        (filename !== undefined ? `; filename="${filename}"\r\nContent-Type: application/yaml` : '') +
-        `\r\n\r\n${value}\r\n`,
-    )
-    .join('');
-  return {
-    payload: Buffer.from(`${text}--${BOUNDARY}--\r\n`, 'utf8'),
-    contentType: `multipart/form-data; boundary=${BOUNDARY}`,
-  };
+  return multipartBody(
+    parts.map((part) => (part.filename === undefined ? part : { ...part, contentType: 'application/yaml' })),
+  );
 }
 
 const HEADERS = { 'author-name': base64('Ana Ops'), 'author-email': base64('ana@example.com') };
