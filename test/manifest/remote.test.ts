@@ -21,7 +21,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { AppError, RefConflictError } from '../../src/errors.js';
 import { CLONE_MARKER, prepareClone } from '../../src/manifest/clone.js';
 import { classifyPush, Remote, redactUrl } from '../../src/manifest/remote.js';
-import { createFixtureRepo, type FixtureRepo, removeAllFixtures } from '../support/gitFixture.js';
+import { createFixtureRepo, type FixtureRepo, GIT_ENV, removeAllFixtures } from '../support/gitFixture.js';
 import { closeAll, tempDir, workTreeState } from './support.js';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -32,12 +32,8 @@ afterEach(async () => {
   await removeAllFixtures();
 });
 
-const GIT_ENV = {
-  ...process.env,
-  GIT_CONFIG_GLOBAL: '/dev/null',
-  GIT_CONFIG_NOSYSTEM: '1',
-  LANG: 'C',
-  LC_ALL: 'C',
+const OUTSIDE_GIT_ENV = {
+  ...GIT_ENV,
   GIT_AUTHOR_NAME: 'Outside Person',
   GIT_AUTHOR_EMAIL: 'outside@example.com',
   GIT_COMMITTER_NAME: 'Outside Person',
@@ -46,7 +42,11 @@ const GIT_ENV = {
 
 /** Plain git with an explicit identity, output trimmed. */
 function run(repoPath: string, args: string[], input?: string): string {
-  return execFileSync('git', ['-C', repoPath, ...args], { env: GIT_ENV, input, encoding: 'utf8' }).trim();
+  return execFileSync('git', ['-C', repoPath, ...args], {
+    env: OUTSIDE_GIT_ENV,
+    input,
+    encoding: 'utf8',
+  }).trim();
 }
 
 /** Every ref of a repository with what it points to, as plain git lists them. */
@@ -66,7 +66,7 @@ function hasRef(repoPath: string, ref: string): boolean {
 /** A bare repository on `main` playing the git server; `hook` becomes its pre-receive hook. */
 async function bareRemote(hook?: string): Promise<{ path: string; url: string }> {
   const path = join(await tempDir('trainyard-remote-test-'), 'remote.git');
-  execFileSync('git', ['init', '--quiet', '--bare', '--initial-branch=main', path], { env: GIT_ENV });
+  execFileSync('git', ['init', '--quiet', '--bare', '--initial-branch=main', path], { env: OUTSIDE_GIT_ENV });
   if (hook !== undefined) {
     writeFileSync(join(path, 'hooks', 'pre-receive'), hook);
     chmodSync(join(path, 'hooks', 'pre-receive'), 0o755);
@@ -206,7 +206,7 @@ async function httpGitServer(root: string): Promise<{ port: number; authorizatio
       const url = new URL(request.url ?? '/', 'http://127.0.0.1');
       const cgi = spawn('git', ['http-backend'], {
         env: {
-          ...GIT_ENV,
+          ...OUTSIDE_GIT_ENV,
           GIT_PROJECT_ROOT: root,
           GIT_HTTP_EXPORT_ALL: '1',
           PATH_INFO: url.pathname,

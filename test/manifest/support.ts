@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createManifestRepository, type ManifestRepository } from '../../src/manifest/repository.js';
 import type { Readable, Snapshot, Unreadable } from '../../src/planning/model.js';
+import { GIT_ENV } from '../support/gitFixture.js';
 
 const opened: ManifestRepository[] = [];
 const tempDirs: string[] = [];
@@ -39,14 +40,6 @@ export function unreadable<T>(readable: Readable<T>): Unreadable {
   if (readable.ok) throw new Error(`expected an unreadable value, got ${JSON.stringify(readable.value)}`);
   return readable;
 }
-
-const GIT_ENV = {
-  ...process.env,
-  GIT_CONFIG_GLOBAL: '/dev/null',
-  GIT_CONFIG_NOSYSTEM: '1',
-  LANG: 'C',
-  LC_ALL: 'C',
-};
 
 /** Plain git, output as bytes (for exact content comparisons). */
 export function gitBytes(repoPath: string, args: string[]): Buffer {

@@ -7,6 +7,7 @@ import {
   type ReleaseTrainPlan,
   type ReleaseTrainRequest,
 } from '../../src/planning/releaseTrain.js';
+import { GIT_ENV } from '../support/gitFixture.js';
 import { buildSnapshot, from, LATEST, lock } from './snapshotBuilder.js';
 
 function planOf(snapshot: Snapshot, request: ReleaseTrainRequest): ReleaseTrainPlan {
@@ -20,7 +21,7 @@ function parsedTrailers(message: string): string {
   return execFileSync('git', ['interpret-trailers', '--parse'], {
     input: message,
     encoding: 'utf8',
-    env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null' },
+    env: GIT_ENV,
   });
 }
 

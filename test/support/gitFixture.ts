@@ -9,7 +9,8 @@ import { dirname, join } from 'node:path';
 /** path -> file content, or a symlink target. */
 export type FixtureFiles = Record<string, string | { symlink: string }>;
 
-const GIT_ENV = {
+/** git for tests: no global or system config of the machine, C locale. */
+export const GIT_ENV = {
   ...process.env,
   GIT_CONFIG_GLOBAL: '/dev/null',
   GIT_CONFIG_NOSYSTEM: '1',
