@@ -1,7 +1,7 @@
 // Deploying one app to one environment by hand, with a choice of what a lock means.
 import { AppError } from '../errors.js';
-import type { Identity, WritePlan } from './changes.js';
-import { deploymentChanges, queuedDeploymentChanges } from './deploymentChanges.js';
+import type { WritePlan } from './changes.js';
+import { type DeploymentContext, deploymentChanges, queuedDeploymentChanges } from './deploymentChanges.js';
 import type { Environment, Lock, Snapshot } from './model.js';
 import { loadedManifests, mustRead } from './readable.js';
 
@@ -28,12 +28,7 @@ export interface LocksInTheWay {
 export function planDeployment(
   snapshot: Snapshot,
   request: DeploymentRequest,
-  context: {
-    readonly deployer: Identity;
-    readonly time: Date;
-    readonly emptyBlobId: string;
-    readonly trailers: string;
-  },
+  context: DeploymentContext & { readonly trailers: string },
 ): WritePlan<DeploymentResult> {
   const { environment: environmentName, app, version } = request;
   const environment = snapshot.environments.get(environmentName);

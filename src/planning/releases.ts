@@ -1,8 +1,8 @@
 // Creating a release, and the automatic deployments it makes (release-train.md "Releases and
 // locks that trains depend on").
 import { AppError } from '../errors.js';
-import type { Identity, TreeChange, WritePlan } from './changes.js';
-import { deploymentChanges, queuedDeploymentChanges } from './deploymentChanges.js';
+import type { TreeChange, WritePlan } from './changes.js';
+import { type DeploymentContext, deploymentChanges, queuedDeploymentChanges } from './deploymentChanges.js';
 import { locksInTheWay } from './deployments.js';
 import type { Snapshot } from './model.js';
 import { compareNames, loadedManifests, mustRead } from './readable.js';
@@ -37,12 +37,7 @@ export interface ReleaseResult {
 export function planCreateRelease(
   snapshot: Snapshot,
   request: ReleaseRequest,
-  context: {
-    readonly deployer: Identity;
-    readonly time: Date;
-    readonly emptyBlobId: string;
-    readonly trailers: string;
-  },
+  context: DeploymentContext & { readonly trailers: string },
 ): WritePlan<ReleaseResult> {
   const { app } = request;
   const application = snapshot.applications.get(app);
