@@ -187,17 +187,15 @@ export async function buildApp({
     reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
   );
 
-  const writer = new ManifestWriter(
-    repo,
-    queue,
+  const writer = new ManifestWriter(repo, queue, {
     clock,
-    () => metrics.writeRetried(),
-    repo.remote ? remoteRetries(remoteSync.pushAttempts) : LOCAL_RETRIES,
-    {
+    onRetry: () => metrics.writeRetried(),
+    retries: repo.remote ? remoteRetries(remoteSync.pushAttempts) : LOCAL_RETRIES,
+    maintenance: {
       commitsPerMaintenance: COMMITS_PER_MAINTENANCE,
       onMaintenanceError: (err) => app.log.warn({ err }, 'git maintenance failed'),
     },
-  );
+  });
   if (repo.remote) keepFetching(app, repo, queue, remoteSync.fetchIntervalMs);
   const writes = new ManifestWrites(writer, permissions);
   await app.register(releaseTrainRoutes, { trains: new ReleaseTrainService(writer, metrics, permissions) });

@@ -47,21 +47,37 @@ export interface MaintenancePolicy {
   readonly onMaintenanceError: (error: unknown) => void;
 }
 
+export interface WriterOptions {
+  readonly clock: () => Date;
+  /** Told each time a write is planned again because the branch moved. */
+  readonly onRetry?: () => void;
+  /** Default: LOCAL_RETRIES. */
+  readonly retries?: RetryPolicy;
+  /** Absent: no maintenance. */
+  readonly maintenance?: MaintenancePolicy;
+}
+
 export interface WriteOptions {
   /** A tag to create on the commit; no commit, no tag. */
   readonly tag?: string;
 }
 
 export class ManifestWriter {
+  private readonly clock: () => Date;
+  private readonly onRetry: () => void;
+  private readonly retries: RetryPolicy;
+  private readonly maintenance: MaintenancePolicy | undefined;
+
   constructor(
     readonly repo: ManifestRepository,
     private readonly queue: WriteQueue,
-    private readonly clock: () => Date,
-    /** Told each time a write is planned again because the branch moved. */
-    private readonly onRetry: () => void = () => {},
-    private readonly retries: RetryPolicy = LOCAL_RETRIES,
-    private readonly maintenance?: MaintenancePolicy,
-  ) {}
+    options: WriterOptions,
+  ) {
+    this.clock = options.clock;
+    this.onRetry = options.onRetry ?? (() => {});
+    this.retries = options.retries ?? LOCAL_RETRIES;
+    this.maintenance = options.maintenance;
+  }
 
   private commitsSinceMaintenance = 0;
 
