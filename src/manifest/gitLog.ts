@@ -1,6 +1,5 @@
 // Reading the branch's history with `git log`: one fixed format, parsed field by field.
-import type { GitIdentity } from './git.js';
-import { gitOutput } from './git.js';
+import { type GitIdentity, gitOutput } from './git.js';
 
 export interface LogOptions {
   /** Pathspecs (git's syntax, magic allowed) the commits must touch; none: every commit. */

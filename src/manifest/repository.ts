@@ -193,6 +193,12 @@ export class ManifestRepository {
     throw new GitCommandError(['rev-parse'], result);
   }
 
+  /** The text of one file at a commit; undefined when there is no such file. */
+  async readTextAt(commitId: string, path: string): Promise<string | undefined> {
+    const object = await this.objects.read(`${commitId}:${path}`);
+    return object?.type === 'blob' ? object.content.toString('utf8') : undefined;
+  }
+
   /** The text of blobs by id; missing ones are left out. */
   async readBlobTexts(oids: Iterable<string>): Promise<Map<string, string>> {
     const unique = [...new Set(oids)];

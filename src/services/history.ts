@@ -60,9 +60,11 @@ export function historyPathspecs(filter: {
   return [];
 }
 
-/** The app's team at the tip, when it has a valid one. */
+/** The app's team at the tip, when it has a valid one: one file, not a snapshot of the repo. */
 async function currentTeam(repo: ManifestRepository, application: string): Promise<string | undefined> {
-  const team = (await repo.readTipSnapshot()).applications.get(application)?.team;
+  const tip = await repo.readTip();
+  const team =
+    tip === null ? undefined : (await repo.readTextAt(tip, `applications/${application}/team`))?.trim();
   return team && isValidName(team) ? team : undefined;
 }
 
