@@ -110,6 +110,21 @@ function expectWrittenBy(
   expect(h.fixture.show(`environments/staging/locks/${requestId}/created_by_email`)).toBe(identity.email);
 }
 
+/**
+ * PUTs lock `lockId` (also the request id) with the bearer token and author-* headers claiming
+ * someone else, and expects it written by `identity`.
+ */
+async function expectBearerWrites(
+  h: Harness,
+  token: string,
+  lockId: string,
+  identity: { name: string; email: string },
+): Promise<void> {
+  const before = h.fixture.tip();
+  const response = await putLock(h, lockId, { ...bearer(token), ...AUTHOR_HEADERS, 'x-request-id': lockId });
+  expectWrittenBy(h, response, before, lockId, identity);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Tokens file
 
@@ -627,27 +642,15 @@ describe('AUTH_MODE=oidc', () => {
 
   it('a valid RS256 token writes as name <email> of its claims (the author-* headers are ignored); ES256 too; reads work', async () => {
     const { issuer, h } = await oidcHarness({}, WORLD);
-    let before = h.fixture.tip();
     const token = await signJwt({ key: rsa, issuer: issuer.url });
-    const response = await putLock(h, 'oidc-rs', {
-      ...bearer(token),
-      ...AUTHOR_HEADERS,
-      'x-request-id': 'oidc-rs',
-    });
-    expectWrittenBy(h, response, before, 'oidc-rs', PERSON);
-
-    before = h.fixture.tip();
-    const ecToken = await signJwt({
-      key: ec,
-      issuer: issuer.url,
-      claims: { name: 'Grace Hopper', email: 'grace@example.com' },
-    });
-    const ecResponse = await putLock(h, 'oidc-ec', {
-      ...bearer(ecToken),
-      ...AUTHOR_HEADERS,
-      'x-request-id': 'oidc-ec',
-    });
-    expectWrittenBy(h, ecResponse, before, 'oidc-ec', { name: 'Grace Hopper', email: 'grace@example.com' });
+    await expectBearerWrites(h, token, 'oidc-rs', PERSON);
+    const grace = { name: 'Grace Hopper', email: 'grace@example.com' };
+    await expectBearerWrites(
+      h,
+      await signJwt({ key: ec, issuer: issuer.url, claims: grace }),
+      'oidc-ec',
+      grace,
+    );
 
     const read = await h.app.inject({ url: PROGNOSIS_URL, headers: bearer(token) });
     expect(read.statusCode, read.body).toBe(200);
@@ -658,14 +661,8 @@ describe('AUTH_MODE=oidc', () => {
 
   it('without a name claim the commit author is the email', async () => {
     const { issuer, h } = await oidcHarness();
-    const before = h.fixture.tip();
     const token = await signJwt({ key: rsa, issuer: issuer.url, claims: { name: undefined } });
-    const response = await putLock(h, 'no-name', {
-      ...bearer(token),
-      ...AUTHOR_HEADERS,
-      'x-request-id': 'no-name',
-    });
-    expectWrittenBy(h, response, before, 'no-name', { name: PERSON.email, email: PERSON.email });
+    await expectBearerWrites(h, token, 'no-name', { name: PERSON.email, email: PERSON.email });
   });
 
   it('exp and nbf are checked with 30 s of tolerance: just inside works, beyond is 401', async () => {
@@ -882,18 +879,13 @@ describe('AUTH_MODE=oidc', () => {
     const rotated = await keyPair('RS256', 'rsa-2');
     issuer.keys = [rsa.jwk, ec.jwk, rotated.jwk];
     await new Promise((resolve) => setTimeout(resolve, 250));
-    const before = h.fixture.tip();
-    const token = await signJwt({
-      key: rotated,
-      issuer: issuer.url,
-      claims: { name: 'Rita Rotated', email: 'rita@example.com' },
-    });
-    const response = await putLock(h, 'rotated', {
-      ...bearer(token),
-      ...AUTHOR_HEADERS,
-      'x-request-id': 'rotated',
-    });
-    expectWrittenBy(h, response, before, 'rotated', { name: 'Rita Rotated', email: 'rita@example.com' });
+    const rita = { name: 'Rita Rotated', email: 'rita@example.com' };
+    await expectBearerWrites(
+      h,
+      await signJwt({ key: rotated, issuer: issuer.url, claims: rita }),
+      'rotated',
+      rita,
+    );
     expect(issuer.hits.jwks).toBe(2);
     expect(issuer.hits.discovery).toBe(1);
   });
