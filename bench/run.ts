@@ -262,8 +262,8 @@ async function startService(
   env: Record<string, string> = {},
 ): Promise<{ child: ChildProcess; url: string }> {
   const port = await freePort();
-  // One process (node with the tsx loader), so that its peak RSS is the service's.
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/server.ts')], {
+  // What ships (dist/, built by `npm run bench`), in one process, so that its peak RSS is the service's.
+  const child = spawn(process.execPath, [join(ROOT, 'dist/server.js')], {
     cwd: ROOT,
     env: { ...gitEnvironment(), PORT: String(port), MANIFEST_REPO_PATH: repo, LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'inherit', 'inherit'],

@@ -1,12 +1,11 @@
 #!/usr/bin/env node
-// The `trainyard` command: the compiled CLI when there is a build, else the TypeScript source via tsx.
+// The `trainyard` command: the compiled CLI in dist/ (built by `npm ci` through `prepare`, or
+// `npm run build`), never TypeScript compiled on each call.
 import { existsSync } from 'node:fs';
 
 const built = new URL('../dist/cli/main.js', import.meta.url);
-if (existsSync(built)) {
-  await import(built.href);
-} else {
-  const { register } = await import('tsx/esm/api');
-  register();
-  await import(new URL('../src/cli/main.ts', import.meta.url).href);
+if (!existsSync(built)) {
+  process.stderr.write('trainyard: dist/ is missing; run `npm run build` (or `npm ci`) first.\n');
+  process.exit(2);
 }
+await import(built.href);

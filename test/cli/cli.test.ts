@@ -4,15 +4,13 @@ import { spawn } from 'node:child_process';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PROD_PROGNOSIS, WORLD } from '../http/world.js';
 import { type Harness, startHarness } from '../support/appHarness.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
-const MAIN = join(ROOT, 'src/cli/main.ts');
-// What `--import tsx` loads, by absolute URL (see test/server.test.ts).
-const TSX_LOADER = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
+// The command as installed: the bin script, which runs the built CLI in dist/.
+const BIN = join(ROOT, 'bin/trainyard.mjs');
 
 interface Run {
   code: number | null;
@@ -23,7 +21,7 @@ interface Run {
 // Async spawn: the server lives in this process, so its event loop must keep running.
 function runCli(args: string[], env: Record<string, string> = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', TSX_LOADER, MAIN, ...args], {
+    const child = spawn(process.execPath, [BIN, ...args], {
       env: { PATH: process.env.PATH ?? '', TRAINYARD_RETRY_DELAY_MS: '10', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -1,12 +1,10 @@
-// The service as a real process (node with the tsx loader), as a user or an orchestrator starts it.
+// The service as a real process running what ships (dist/server.js, built by the tests' global
+// setup), as a user or an orchestrator starts it.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
-const SERVER = join(ROOT, 'src/server.ts');
-// What `--import tsx` loads (the package's only export), by absolute URL since cwd is a temp dir.
-const TSX_LOADER = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
+const SERVER = join(ROOT, 'dist/server.js');
 
 export interface ServiceProcess {
   readonly child: ChildProcess;
@@ -25,8 +23,7 @@ export function killAllServices(): void {
 }
 
 export function startService(cwd: string, env: Record<string, string>): ServiceProcess {
-  // node with the tsx loader in one process (the tsx binary would leave its child behind on SIGKILL).
-  const child = spawn(process.execPath, ['--import', TSX_LOADER, SERVER], {
+  const child = spawn(process.execPath, [SERVER], {
     cwd,
     env: { PATH: process.env.PATH ?? '', HOME: cwd, PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
