@@ -1,7 +1,14 @@
-// npm run openapi: rewrites openapi/openapi.yaml from the routes' schemas.
-import { writeFile } from 'node:fs/promises';
+// npm run openapi: rewrites openapi/openapi.yaml and its readable form docs/http-api.md from the
+// routes' schemas.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { load } from 'js-yaml';
 import { renderOpenApiYaml } from '../src/openapi.js';
+import { type OpenApiDocument, renderApiReference } from './apiReference.js';
 
-const target = new URL('../openapi/openapi.yaml', import.meta.url);
-await writeFile(target, await renderOpenApiYaml());
-process.stdout.write(`wrote ${target.pathname}\n`);
+const yamlFile = new URL('../openapi/openapi.yaml', import.meta.url);
+const markdownFile = new URL('../docs/http-api.md', import.meta.url);
+const yaml = await renderOpenApiYaml();
+await writeFile(yamlFile, yaml);
+await mkdir(new URL('.', markdownFile), { recursive: true });
+await writeFile(markdownFile, renderApiReference(load(yaml) as OpenApiDocument));
+process.stdout.write(`wrote ${yamlFile.pathname} and ${markdownFile.pathname}\n`);

@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
-import { dump } from 'js-yaml';
+import { dump, load } from 'js-yaml';
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
+import { type OpenApiDocument, renderApiReference } from '../../scripts/apiReference.js';
 import { buildApp } from '../../src/app.js';
 import { createManifestRepository } from '../../src/manifest/repository.js';
 import { renderOpenApiYaml } from '../../src/openapi.js';
@@ -43,6 +44,19 @@ describe('OpenAPI', () => {
     const committed = await readFile(new URL('../../openapi/openapi.yaml', import.meta.url), 'utf8');
     expect(await renderOpenApiYaml()).toBe(committed);
     expect(dump(served, { noRefs: true, lineWidth: 120, sortKeys: false })).toBe(committed);
+  });
+
+  it('commits its readable form as docs/http-api.md, with every route and shape', async () => {
+    const committed = await readFile(new URL('../../docs/http-api.md', import.meta.url), 'utf8');
+    const document = load(await renderOpenApiYaml()) as OpenApiDocument;
+    expect(renderApiReference(document)).toBe(committed);
+    for (const [path, operations] of Object.entries(document.paths)) {
+      for (const method of Object.keys(operations)) {
+        expect(committed).toContain(`### ${method.toUpperCase()} \`${path}\``);
+      }
+    }
+    for (const shape of Object.keys(document.components?.schemas ?? {}))
+      expect(committed).toContain(`### ${shape}\n`);
   });
 
   it('documents every train and prognosis route', async () => {
