@@ -803,6 +803,10 @@ describe('AUTH_MODE=oidc', () => {
             claims: { email: 'a@example.com>\nCommitter: Evil <e@x' },
           }),
       ],
+      [
+        'with an email claim holding a bidirectional control',
+        (issuer) => signJwt({ key: rsa, issuer: issuer.url, claims: { email: 'moc.elpmaxe@\u202eada' } }),
+      ],
       ['RS256 claiming the ES256 kid', (issuer) => signJwt({ key: rsa, kid: 'ec-1', issuer: issuer.url })],
       ['not a JWT at all', async () => 'just-an-opaque-token'],
     ];
