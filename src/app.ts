@@ -31,6 +31,7 @@ import { environmentRoutes } from './routes/environments.js';
 import { healthRoutes } from './routes/health.js';
 import { historyRoutes } from './routes/history.js';
 import { lockRoutes } from './routes/locks.js';
+import { MULTIPART_COUNT_LIMITS } from './routes/multipartForm.js';
 import { releaseRoutes } from './routes/releases.js';
 import { releaseTrainRoutes } from './routes/releaseTrains.js';
 import type { ErrorResponse } from './schemas/error.js';
@@ -164,7 +165,7 @@ export async function buildApp({
   // Bodies are read into text fields by readMultipartForm, on the routes that take them.
   await app.register(fastifyMultipart, {
     defCharset: 'latin1',
-    limits: { fields: 1000, files: 1000, parts: 2000 },
+    limits: MULTIPART_COUNT_LIMITS,
   });
 
   const queue = new WriteQueue();
