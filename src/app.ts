@@ -55,7 +55,21 @@ export interface AppDependencies {
   readonly permissions?: Permissions;
   /** Writes per caller and minute; 0: no limit. */
   readonly writesPerMinute?: number;
+  /** How long a client may take to send a request; default: DEFAULT_HTTP_TIMEOUTS. */
+  readonly httpTimeouts?: HttpTimeouts;
 }
+
+/**
+ * Bounds on slow clients (slowloris): the headers must have arrived within headersTimeoutMs, the
+ * whole request, body included, within requestTimeoutMs (a release upload over a slow link must
+ * fit); else 408 and the connection is closed. The time a write then takes is not bounded here.
+ */
+export interface HttpTimeouts {
+  readonly headersTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+}
+
+export const DEFAULT_HTTP_TIMEOUTS: HttpTimeouts = { headersTimeoutMs: 30_000, requestTimeoutMs: 300_000 };
 
 /** What anyone may ask without an identity (probes, the API description). */
 const PUBLIC_ROUTES = new Set(['/healthz', '/readyz', '/openapi.json']);
@@ -85,10 +99,17 @@ export async function buildApp({
   authenticator = new Authenticator(),
   permissions = new Permissions(),
   writesPerMinute = 0,
+  httpTimeouts = DEFAULT_HTTP_TIMEOUTS,
 }: AppDependencies) {
   const app = Fastify({
     logger,
     bodyLimit: 1024 * 1024,
+    requestTimeout: httpTimeouts.requestTimeoutMs,
+    http: {
+      headersTimeout: httpTimeouts.headersTimeoutMs,
+      // Node checks the bounds only this often (30 s by default): often enough to keep them.
+      connectionsCheckingInterval: Math.min(1000, httpTimeouts.headersTimeoutMs / 2),
+    },
     // Long path parameters reach validation (400 naming the rule); longer ones are a short 400.
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     // What the router and Node's HTTP parser refuse answers in the API's error shape too.

@@ -59,6 +59,20 @@ export const ConfigSchema = z.object({
     .max(1024 * 1024 * 1024)
     .default(10 * 1024 * 1024)
     .describe('The most a release upload may hold, all manifests together'),
+  HTTP_HEADERS_TIMEOUT_SECONDS: z.coerce
+    .number()
+    .min(1)
+    .max(3600)
+    .default(30)
+    .describe('A client that has not sent all its headers by then gets 408 and is disconnected'),
+  HTTP_REQUEST_TIMEOUT_SECONDS: z.coerce
+    .number()
+    .min(1)
+    .max(86_400)
+    .default(300)
+    .describe(
+      'A client that has not sent its whole request (a release upload too) by then gets 408 and is disconnected',
+    ),
   AUTH_MODE: z
     .enum(['none', 'token', 'oidc', 'token,oidc', 'oidc,token'], {
       message: 'must be none, token, oidc or token,oidc',
@@ -110,6 +124,8 @@ function checkCombinations(config: Config): string[] {
     problems.push('OIDC_ISSUER: required with AUTH_MODE oidc');
   if (modes.includes('oidc') && !config.OIDC_AUDIENCE)
     problems.push('OIDC_AUDIENCE: required with AUTH_MODE oidc');
+  if (config.HTTP_HEADERS_TIMEOUT_SECONDS > config.HTTP_REQUEST_TIMEOUT_SECONDS)
+    problems.push('HTTP_HEADERS_TIMEOUT_SECONDS: must not be more than HTTP_REQUEST_TIMEOUT_SECONDS');
   return problems;
 }
 

@@ -58,6 +58,10 @@ async function main(): Promise<void> {
     authenticator,
     permissions,
     writesPerMinute: config.RATE_LIMIT_WRITES_PER_MINUTE,
+    httpTimeouts: {
+      headersTimeoutMs: config.HTTP_HEADERS_TIMEOUT_SECONDS * 1000,
+      requestTimeoutMs: config.HTTP_REQUEST_TIMEOUT_SECONDS * 1000,
+    },
   });
   tokens?.onReloadError((err) =>
     app.log.error({ err }, 'the tokens file is unusable; no token is valid until it is fixed'),
