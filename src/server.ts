@@ -81,6 +81,11 @@ async function main(): Promise<void> {
     app.log.info({ path: repo.path, commitId }, 'created the default manifest repo with a demo');
   }
 
+  if (authModes(config).includes('oidc') && !config.RBAC_POLICY_FILE) {
+    app.log.warn(
+      'OIDC_ALLOW_ANY_IDENTITY=true without RBAC_POLICY_FILE: every identity the issuer vouches for may write',
+    );
+  }
   if (unauthenticatedOnNetwork) {
     app.log.warn(
       { host: config.HOST },
