@@ -174,8 +174,9 @@ export async function buildApp({
     await app.register(fastifyRateLimit, {
       max: writesPerMinute,
       timeWindow: 60_000,
-      // After authentication, so that the limit is per verified identity (else per address).
-      hook: 'preHandler',
+      // After authentication (onRequest), so that the limit is per verified identity (else per
+      // address), and before the body is read: a limited caller costs no parsing.
+      hook: 'preParsing',
       allowList: (request) => request.method === 'GET' || request.method === 'HEAD',
       keyGenerator: (request) => (request.caller ? `caller:${request.caller.email}` : `ip:${request.ip}`),
       errorResponseBuilder: (_request, context) =>

@@ -838,4 +838,38 @@ describe('the write rate limit', () => {
     // Reads are never limited, not even for the limited identity.
     for (let i = 0; i < 4; i++) await read(ALICE);
   });
+
+  it('limits before the body is read: a limited caller sending a malformed or oversized body gets 429, not 400 or 413', async () => {
+    const h = await start(MATRIX_WORLD, {
+      authenticator,
+      permissions: new Permissions(),
+      writesPerMinute: 1,
+    });
+    const url = '/api/environments/staging/locks/limited';
+    const first = await h.app.inject({ method: 'PUT', url, headers: as(ALICE), payload: LOCK_BODY });
+    expect(first.statusCode, first.body).toBe(200);
+    const before = h.fixture.tip();
+    const json = { ...as(ALICE), 'content-type': 'application/json' };
+    for (const payload of ['{"message": ', JSON.stringify({ message: 'm'.repeat(2 * 1024 * 1024) })]) {
+      expectError(await h.app.inject({ method: 'PUT', url, headers: json, payload }), 429, 'RATE_LIMITED');
+    }
+    const { payload, contentType } = fieldsBody({
+      application: 'checkout',
+      'manifests[dev]': 'x'.repeat(2048),
+    });
+    const release = await h.app.inject({
+      method: 'POST',
+      url: '/api/release',
+      headers: { ...as(ALICE), 'content-type': contentType },
+      payload,
+    });
+    expectError(release, 429, 'RATE_LIMITED');
+    expect(h.fixture.tip()).toBe(before);
+    // Another caller's malformed body is still a 400.
+    expectError(
+      await h.app.inject({ method: 'PUT', url, headers: { ...json, ...as(BOB) }, payload: '{' }),
+      400,
+      'INVALID_JSON',
+    );
+  });
 });
