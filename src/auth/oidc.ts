@@ -1,7 +1,8 @@
 // OIDC bearer tokens (AUTH_MODE=oidc): the JWT's signature against the issuer's published keys,
-// its iss, aud, exp and nbf, and an `email` only with `email_verified` not false. Only asymmetric algorithms: `none` and HMAC (which would take
-// the public key as a shared secret) are refused. The keys are cached and fetched again for an
-// unknown `kid`, at most once a minute, so a storm of made-up kids costs the issuer nothing.
+// its iss, aud, exp and nbf, and an `email` only with `email_verified` not false. Only asymmetric
+// algorithms: `none` and HMAC (which would take the public key as a shared secret) are refused.
+// The keys are cached and fetched again for an unknown `kid`, at most once a minute, so a storm of
+// made-up kids costs the issuer nothing.
 import { createRemoteJWKSet, errors, type JWTPayload, jwtVerify } from 'jose';
 import { AppError } from '../errors.js';
 import { isIdentityText } from '../services/identity.js';
