@@ -1,12 +1,15 @@
 // buildApp: the Fastify instance with every route; it never listens (server.ts does).
 import { randomUUID } from 'node:crypto';
-import { STATUS_CODES } from 'node:http';
+import { maxHeaderSize, STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import fastifyMultipart from '@fastify/multipart';
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySwagger from '@fastify/swagger';
 import Fastify, {
+  type ConnectionError,
   type FastifyError,
   type FastifyInstance,
+  type FastifyReply,
   type FastifyRequest,
   type FastifyServerOptions,
 } from 'fastify';
@@ -28,9 +31,11 @@ import { environmentRoutes } from './routes/environments.js';
 import { healthRoutes } from './routes/health.js';
 import { historyRoutes } from './routes/history.js';
 import { lockRoutes } from './routes/locks.js';
+import { MULTIPART_COUNT_LIMITS } from './routes/multipartForm.js';
 import { releaseRoutes } from './routes/releases.js';
 import { releaseTrainRoutes } from './routes/releaseTrains.js';
 import type { ErrorResponse } from './schemas/error.js';
+import { unknownNames } from './schemas/strict.js';
 import { LOCAL_RETRIES, ManifestWriter, remoteRetries } from './services/manifestWriter.js';
 import { ReleaseTrainService } from './services/releaseTrains.js';
 import { WriteQueue } from './services/writeQueue.js';
@@ -50,7 +55,21 @@ export interface AppDependencies {
   readonly permissions?: Permissions;
   /** Writes per caller and minute; 0: no limit. */
   readonly writesPerMinute?: number;
+  /** How long a client may take to send a request; default: DEFAULT_HTTP_TIMEOUTS. */
+  readonly httpTimeouts?: HttpTimeouts;
 }
+
+/**
+ * Bounds on slow clients (slowloris): the headers must have arrived within headersTimeoutMs, the
+ * whole request, body included, within requestTimeoutMs (a release upload over a slow link must
+ * fit); else 408 and the connection is closed. The time a write then takes is not bounded here.
+ */
+export interface HttpTimeouts {
+  readonly headersTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+}
+
+export const DEFAULT_HTTP_TIMEOUTS: HttpTimeouts = { headersTimeoutMs: 30_000, requestTimeoutMs: 300_000 };
 
 /** What anyone may ask without an identity (probes, the API description). */
 const PUBLIC_ROUTES = new Set(['/healthz', '/readyz', '/openapi.json']);
@@ -62,6 +81,11 @@ export interface RemoteSyncOptions {
 
 /** Commits between two runs of git maintenance (each fast-import write adds a small pack). */
 const COMMITS_PER_MAINTENANCE = 100;
+
+/** Longer path parameters are refused by the router (a short 400); shorter ones reach validation. */
+const MAX_PARAM_LENGTH = 2048;
+/** How much of an unknown path a 404 repeats. */
+const SHOWN_PATH_LENGTH = 100;
 
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 const METHODS = ['GET', 'PUT', 'POST', 'DELETE', 'PATCH'] as const;
@@ -75,12 +99,25 @@ export async function buildApp({
   authenticator = new Authenticator(),
   permissions = new Permissions(),
   writesPerMinute = 0,
+  httpTimeouts = DEFAULT_HTTP_TIMEOUTS,
 }: AppDependencies) {
   const app = Fastify({
     logger,
     bodyLimit: 1024 * 1024,
-    // Long path parameters reach validation (400 naming the rule) instead of the router's bare 414.
-    routerOptions: { maxParamLength: 2048 },
+    requestTimeout: httpTimeouts.requestTimeoutMs,
+    http: {
+      headersTimeout: httpTimeouts.headersTimeoutMs,
+      // Node checks the bounds only this often (30 s by default): often enough to keep them.
+      connectionsCheckingInterval: Math.min(1000, httpTimeouts.headersTimeoutMs / 2),
+    },
+    // Long path parameters reach validation (400 naming the rule); longer ones are a short 400.
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    // What the router and Node's HTTP parser refuse answers in the API's error shape too.
+    frameworkErrors: (error, request, reply) => {
+      reply.header('x-request-id', request.id);
+      answerError(error, request, reply);
+    },
+    clientErrorHandler: answerClientError,
     requestIdHeader: false,
     genReqId: (request) => {
       const given = request.headers['x-request-id'];
@@ -94,7 +131,7 @@ export async function buildApp({
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
-  app.addHook('preValidation', refuseRepeatedQueryKeys);
+  app.addHook('preValidation', checkQueryKeys);
   app.decorateRequest('caller', null);
   if (authenticator.required) {
     app.addHook('onRequest', async (request) => {
@@ -102,24 +139,15 @@ export async function buildApp({
       request.caller = await authenticator.authenticate(request.headers);
     });
   }
-  app.setErrorHandler((error: FastifyError, request, reply) => {
-    const { statusCode, code, message } = describeError(error);
-    if (statusCode >= 500) request.log.error({ err: error, code }, 'request failed');
-    else request.log.info({ code, message }, 'request rejected');
-    const details = error instanceof AppError ? error.details : undefined;
-    if (error instanceof AppError) {
-      if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
-      reply.headers(error.headers);
-    }
-    return reply
-      .code(statusCode)
-      .send({ ...errorBody(statusCode, code, message), ...(details ? { details } : {}) });
+  app.setErrorHandler(answerError);
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0] ?? '';
+    const shown =
+      path.length > SHOWN_PATH_LENGTH
+        ? `${path.slice(0, SHOWN_PATH_LENGTH)}… (${path.length} characters)`
+        : path;
+    return reply.code(404).send(errorBody(404, 'NOT_FOUND', `No route ${request.method} ${shown}.`));
   });
-  app.setNotFoundHandler((request, reply) =>
-    reply
-      .code(404)
-      .send(errorBody(404, 'NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}.`)),
-  );
 
   await app.register(fastifySwagger, {
     openapi: {
@@ -146,8 +174,9 @@ export async function buildApp({
     await app.register(fastifyRateLimit, {
       max: writesPerMinute,
       timeWindow: 60_000,
-      // After authentication, so that the limit is per verified identity (else per address).
-      hook: 'preHandler',
+      // After authentication (onRequest), so that the limit is per verified identity (else per
+      // address), and before the body is read: a limited caller costs no parsing.
+      hook: 'preParsing',
       allowList: (request) => request.method === 'GET' || request.method === 'HEAD',
       keyGenerator: (request) => (request.caller ? `caller:${request.caller.email}` : `ip:${request.ip}`),
       errorResponseBuilder: (_request, context) =>
@@ -158,7 +187,7 @@ export async function buildApp({
   // Bodies are read into text fields by readMultipartForm, on the routes that take them.
   await app.register(fastifyMultipart, {
     defCharset: 'latin1',
-    limits: { fields: 1000, files: 1000, parts: 2000 },
+    limits: MULTIPART_COUNT_LIMITS,
   });
 
   const queue = new WriteQueue();
@@ -242,18 +271,69 @@ function keepFetching(app: FastifyInstance, repo: ManifestRepository, queue: Wri
 }
 
 /**
- * `?team=a&team=b` is a 400 naming the key, on every route; unknown keys are ignored, repeated
- * or not.
+ * The query holds only the keys of the route's schema, each at most once: `?tem=shop` (a typo of
+ * team) and `?team=a&team=b` are 400s naming the key, on every route. The hidden routes (405
+ * answers, /metrics, /openapi.json) take any query.
  */
-async function refuseRepeatedQueryKeys(request: FastifyRequest): Promise<void> {
-  const schema = request.routeOptions.schema?.querystring as { shape?: Record<string, unknown> } | undefined;
+async function checkQueryKeys(request: FastifyRequest): Promise<void> {
+  const schema = request.routeOptions.schema;
   const query = request.query as Record<string, unknown> | undefined;
-  if (!schema?.shape || !query) return;
-  for (const key of Object.keys(schema.shape)) {
+  if (!schema || schema.hide || !query) return;
+  const known = (schema.querystring as { shape?: Record<string, unknown> } | undefined)?.shape ?? {};
+  const unknown = Object.keys(query).filter((key) => !Object.hasOwn(known, key));
+  if (unknown.length > 0) {
+    const takes = Object.keys(known);
+    throw new AppError(
+      'INVALID_INPUT',
+      `Invalid input: querystring: ${unknownNames('query parameter', unknown)}; ` +
+        (takes.length > 0 ? `this route takes ${takes.join(', ')}.` : 'this route takes none.'),
+    );
+  }
+  for (const key of Object.keys(known)) {
     if (Array.isArray(query[key])) {
       throw new AppError('INVALID_INPUT', `The query parameter '${key}' must be given at most once.`);
     }
   }
+}
+
+/** Every error the API answers: logged with the request, sent in the error shape of http-api.md. */
+function answerError(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  const { statusCode, code, message } = describeError(error);
+  if (statusCode >= 500) request.log.error({ err: error, code }, 'request failed');
+  else request.log.info({ code, message }, 'request rejected');
+  const details = error instanceof AppError ? error.details : undefined;
+  if (error instanceof AppError) {
+    if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
+    reply.headers(error.headers);
+  }
+  return reply
+    .code(statusCode)
+    .send({ ...errorBody(statusCode, code, message), ...(details ? { details } : {}) });
+}
+
+/**
+ * What Node's HTTP parser refuses before there is a request (headers too large, a request that
+ * took too long to arrive, bytes that are not HTTP): the error shape with a code, then the
+ * connection is closed.
+ */
+function answerClientError(this: FastifyInstance, error: ConnectionError, socket: Socket): void {
+  // A reset connection has nobody to answer.
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [statusCode, code, message]: [number, ErrorCode, string] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'HEADERS_TOO_LARGE', `The request line and headers are larger than ${maxHeaderSize} bytes.`]
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'REQUEST_TIMEOUT', 'The request did not arrive in time.']
+        : [400, 'INVALID_INPUT', 'The request is not valid HTTP.'];
+  this.log.debug({ err: error, code }, 'connection refused before a request');
+  if (socket.writable) {
+    const body = JSON.stringify(errorBody(statusCode, code, message));
+    socket.write(
+      `HTTP/1.1 ${statusCode} ${STATUS_CODES[statusCode]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(error);
 }
 
 /** A known path asked with another method is a 405 naming the allowed ones, not a 404. */
@@ -298,6 +378,14 @@ function describeError(error: FastifyError): { statusCode: number; code: ErrorCo
     return { statusCode: 400, code: 'INVALID_INPUT', message: validationMessage(error) };
   }
   switch (error.code) {
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return {
+        statusCode: 400,
+        code: 'INVALID_INPUT',
+        message: `A path segment is longer than ${MAX_PARAM_LENGTH} characters.`,
+      };
+    case 'FST_ERR_BAD_URL':
+      return { statusCode: 400, code: 'INVALID_INPUT', message: 'The path is not valid URL encoding.' };
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return {
         statusCode: 415,
@@ -324,7 +412,9 @@ function describeError(error: FastifyError): { statusCode: number; code: ErrorCo
 
 function validationMessage(error: FastifyError): string {
   const issues = (error.validation ?? []).map((issue) => {
-    const where = `${error.validationContext ?? 'request'}${issue.instancePath.replace(/\//g, '.')}`;
+    // The body itself (instancePath '/') is named without a trailing dot.
+    const path = issue.instancePath === '/' ? '' : issue.instancePath.replace(/\//g, '.');
+    const where = `${error.validationContext ?? 'request'}${path}`;
     return `${where}: ${issue.message ?? 'invalid'}`;
   });
   return issues.length > 0 ? `Invalid input: ${issues.join('; ')}` : error.message;

@@ -8,6 +8,18 @@ export const DEFAULT_MANIFEST_REPO_PATH = './data/manifest-repo';
 /** What git takes as a remote, and nothing that could read as an option or carry a line break. */
 const REMOTE_URL_PATTERN = /^(?:(?:https?|ssh|git|file):\/\/[^\s]+|[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[^\s]+)$/;
 
+/**
+ * Where the OIDC issuer and its keys may be fetched from: https, or plain http only to this
+ * machine (a local issuer, a sidecar). Keys fetched over plain http elsewhere could be swapped on
+ * the way, and every token signed with the swapped ones would verify.
+ */
+const OidcUrlSchema = z
+  .url({ protocol: /^https?$/ })
+  .refine(
+    isHttpsOrLoopback,
+    'must be an https:// URL (http:// only to a loopback address: 127.0.0.0/8, ::1, localhost)',
+  );
+
 export const ConfigSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080).describe('Port to listen on'),
   HOST: z.string().min(1).default('127.0.0.1').describe('Address to listen on'),
@@ -59,6 +71,20 @@ export const ConfigSchema = z.object({
     .max(1024 * 1024 * 1024)
     .default(10 * 1024 * 1024)
     .describe('The most a release upload may hold, all manifests together'),
+  HTTP_HEADERS_TIMEOUT_SECONDS: z.coerce
+    .number()
+    .min(1)
+    .max(3600)
+    .default(30)
+    .describe('A client that has not sent all its headers by then gets 408 and is disconnected'),
+  HTTP_REQUEST_TIMEOUT_SECONDS: z.coerce
+    .number()
+    .min(1)
+    .max(86_400)
+    .default(300)
+    .describe(
+      'A client that has not sent its whole request (a release upload too) by then gets 408 and is disconnected',
+    ),
   AUTH_MODE: z
     .enum(['none', 'token', 'oidc', 'token,oidc', 'oidc,token'], {
       message: 'must be none, token, oidc or token,oidc',
@@ -70,18 +96,29 @@ export const ConfigSchema = z.object({
     .min(1)
     .optional()
     .describe('YAML list of {name, email, sha256, groups} (AUTH_MODE token)'),
-  OIDC_ISSUER: z
-    .url({ protocol: /^https?$/ })
-    .optional()
-    .describe('The issuer URL (AUTH_MODE oidc)'),
+  OIDC_ISSUER: OidcUrlSchema.optional().describe(
+    'The issuer URL (AUTH_MODE oidc); https, or http only to a loopback address',
+  ),
   OIDC_AUDIENCE: z.string().min(1).optional().describe('The audience tokens must name (AUTH_MODE oidc)'),
-  OIDC_JWKS_URL: z
-    .url({ protocol: /^https?$/ })
-    .optional()
-    .describe('Else discovered from the issuer'),
+  OIDC_JWKS_URL: OidcUrlSchema.optional().describe(
+    'Else discovered from the issuer; https, or http only to a loopback address',
+  ),
   OIDC_GROUPS_CLAIM: z.string().min(1).default('groups').describe('The claim that lists the groups'),
   OIDC_EMAIL_CLAIM: z.string().min(1).default('email').describe('The claim that is the identity'),
-  RBAC_POLICY_FILE: z.string().min(1).optional().describe("Kuberpult's policy format; none: all may write"),
+  OIDC_ALLOW_ANY_IDENTITY: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((value) => value === 'true')
+    .describe(
+      'With AUTH_MODE oidc and no RBAC_POLICY_FILE, start anyway: every identity the issuer vouches for may write',
+    ),
+  RBAC_POLICY_FILE: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      "Kuberpult's policy format; none: every identified caller may write (oidc: see OIDC_ALLOW_ANY_IDENTITY)",
+    ),
   TEAMS_FILE: z.string().min(1).optional().describe('YAML: team -> emails or groups; limits trains'),
   RATE_LIMIT_WRITES_PER_MINUTE: z.coerce
     .number()
@@ -110,6 +147,16 @@ function checkCombinations(config: Config): string[] {
     problems.push('OIDC_ISSUER: required with AUTH_MODE oidc');
   if (modes.includes('oidc') && !config.OIDC_AUDIENCE)
     problems.push('OIDC_AUDIENCE: required with AUTH_MODE oidc');
+  // An issuer such as GitHub Actions signs tokens for every repository on GitHub, with an audience
+  // the caller chooses: without a policy, each of them could deploy.
+  if (modes.includes('oidc') && !config.RBAC_POLICY_FILE && !config.OIDC_ALLOW_ANY_IDENTITY)
+    problems.push(
+      'RBAC_POLICY_FILE: required with AUTH_MODE oidc, since the issuer may vouch for identities that are not yours ' +
+        '(GitHub Actions signs tokens for every repository on GitHub, with any audience the caller asks for); ' +
+        'set OIDC_ALLOW_ANY_IDENTITY=true to let every identity the issuer vouches for write',
+    );
+  if (config.HTTP_HEADERS_TIMEOUT_SECONDS > config.HTTP_REQUEST_TIMEOUT_SECONDS)
+    problems.push('HTTP_HEADERS_TIMEOUT_SECONDS: must not be more than HTTP_REQUEST_TIMEOUT_SECONDS');
   return problems;
 }
 
@@ -135,4 +182,17 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
 /** Loopback addresses: what an unauthenticated service may listen on by default. */
 export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
+}
+
+/** An https URL, or an http one to a loopback address (URL hostnames are normalized: [::1], 127.0.0.1). */
+export function isHttpsOrLoopback(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (
+      url.protocol === 'https:' ||
+      (url.protocol === 'http:' && isLoopback(url.hostname.replace(/^\[(.*)\]$/, '$1')))
+    );
+  } catch {
+    return false;
+  }
 }

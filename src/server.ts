@@ -58,6 +58,10 @@ async function main(): Promise<void> {
     authenticator,
     permissions,
     writesPerMinute: config.RATE_LIMIT_WRITES_PER_MINUTE,
+    httpTimeouts: {
+      headersTimeoutMs: config.HTTP_HEADERS_TIMEOUT_SECONDS * 1000,
+      requestTimeoutMs: config.HTTP_REQUEST_TIMEOUT_SECONDS * 1000,
+    },
   });
   tokens?.onReloadError((err) =>
     app.log.error({ err }, 'the tokens file is unusable; no token is valid until it is fixed'),
@@ -77,6 +81,11 @@ async function main(): Promise<void> {
     app.log.info({ path: repo.path, commitId }, 'created the default manifest repo with a demo');
   }
 
+  if (authModes(config).includes('oidc') && !config.RBAC_POLICY_FILE) {
+    app.log.warn(
+      'OIDC_ALLOW_ANY_IDENTITY=true without RBAC_POLICY_FILE: every identity the issuer vouches for may write',
+    );
+  }
   if (unauthenticatedOnNetwork) {
     app.log.warn(
       { host: config.HOST },

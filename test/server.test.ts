@@ -1,5 +1,6 @@
 // The process as a user starts it: configuration from the environment, the embedded default.
 import { mkdtemp, rm } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -69,6 +70,34 @@ describe('server process', () => {
     });
     expect(await unreachable.exited).toBe(1);
     expect(unreachable.output().stderr).toContain('does not appear to be a git repository');
+  });
+
+  it('answers a client that never finishes its headers 408 REQUEST_TIMEOUT and closes it, after HTTP_HEADERS_TIMEOUT_SECONDS', async () => {
+    const cwd = await tempDir();
+    const server = startServer(cwd, { HTTP_HEADERS_TIMEOUT_SECONDS: '1' });
+    const { hostname, port } = new URL(await server.listening);
+    const answer = await new Promise<string>((resolve) => {
+      const socket = connect(Number(port), hostname, () => socket.write('GET /api/overview HTTP/1.1\r\n'));
+      let received = '';
+      socket.on('data', (chunk) => {
+        received += chunk;
+      });
+      socket.on('error', () => {});
+      socket.on('close', () => resolve(received));
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 408 /);
+    expect(answer).toContain('"code":"REQUEST_TIMEOUT"');
+  });
+
+  it('refuses an HTTP_HEADERS_TIMEOUT_SECONDS above HTTP_REQUEST_TIMEOUT_SECONDS', async () => {
+    const cwd = await tempDir();
+    const server = startServer(cwd, {
+      HTTP_HEADERS_TIMEOUT_SECONDS: '60',
+      HTTP_REQUEST_TIMEOUT_SECONDS: '30',
+    });
+    expect(await server.exited).toBe(1);
+    expect(server.output().stderr).toContain('HTTP_HEADERS_TIMEOUT_SECONDS');
+    expect(server.output().stderr).toContain('HTTP_REQUEST_TIMEOUT_SECONDS');
   });
 
   it('refuses to listen on a non-loopback address without authentication', async () => {

@@ -1,7 +1,8 @@
 // OIDC bearer tokens (AUTH_MODE=oidc): the JWT's signature against the issuer's published keys,
-// and its iss, aud, exp and nbf. Only asymmetric algorithms: `none` and HMAC (which would take
-// the public key as a shared secret) are refused. The keys are cached and fetched again for an
-// unknown `kid`, at most once a minute, so a storm of made-up kids costs the issuer nothing.
+// its iss, aud, exp and nbf, and an `email` only with `email_verified` not false. Only asymmetric
+// algorithms: `none` and HMAC (which would take the public key as a shared secret) are refused.
+// The keys are cached and fetched again for an unknown `kid`, at most once a minute, so a storm of
+// made-up kids costs the issuer nothing.
 import { createRemoteJWKSet, errors, type JWTPayload, jwtVerify } from 'jose';
 import { AppError } from '../errors.js';
 import { isIdentityText } from '../services/identity.js';
@@ -66,6 +67,10 @@ export class OidcVerifier {
   private callerOf(payload: JWTPayload): Caller | undefined {
     const email = payload[this.options.emailClaim];
     if (typeof email !== 'string' || !isIdentityText(email)) return undefined;
+    // An address the issuer has not verified is only what someone typed in (OIDC Core 5.1); some
+    // issuers send the flag as a string.
+    const verified = payload.email_verified;
+    if (this.options.emailClaim === 'email' && (verified === false || verified === 'false')) return undefined;
     const name = typeof payload.name === 'string' && isIdentityText(payload.name) ? payload.name : email;
     const claim = payload[this.options.groupsClaim];
     const groups = (Array.isArray(claim) ? claim : [claim]).filter(

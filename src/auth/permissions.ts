@@ -13,6 +13,11 @@ export class Permissions {
     private readonly teams?: TeamDirectory,
   ) {}
 
+  /** Whether any write may be refused (RBAC_POLICY_FILE is set). */
+  get restricts(): boolean {
+    return this.policy !== undefined;
+  }
+
   /** Throws 403 naming the first target the caller may not act on; nothing is written then. */
   require(caller: Caller, action: Action, targets: readonly PermissionTarget[]): void {
     if (!this.policy) return;

@@ -4,13 +4,11 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { z } from 'zod';
-import { isIdentityText } from '../services/identity.js';
+import { IDENTITY_TEXT_RULE, isIdentityText } from '../services/identity.js';
 import type { Caller } from './caller.js';
 import { lineOfListItem, loadSettingsYaml } from './lineNumbers.js';
 
-const IdentityText = z
-  .string()
-  .refine(isIdentityText, 'must be one line without < or >, 1 to 256 characters');
+const IdentityText = z.string().refine(isIdentityText, `must be ${IDENTITY_TEXT_RULE}`);
 
 const TokenEntrySchema = z.strictObject({
   name: IdentityText,

@@ -6,13 +6,24 @@ import { AppError } from '../errors.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
+/** How many fields, files and parts in all a form may have (busboy counts them as they come). */
+export const MULTIPART_COUNT_LIMITS = { fields: 1000, files: 1000, parts: 2000 } as const;
+
+/** @fastify/multipart's error for each count limit, and what the answer says about it. */
+const COUNT_LIMIT_ERRORS: Readonly<Record<string, string>> = {
+  FST_FIELDS_LIMIT: `The form has more than ${MULTIPART_COUNT_LIMITS.fields} fields.`,
+  FST_FILES_LIMIT: `The form has more than ${MULTIPART_COUNT_LIMITS.files} files.`,
+  FST_PARTS_LIMIT: `The form has more than ${MULTIPART_COUNT_LIMITS.parts} parts (fields and files together).`,
+};
+
 export function readMultipartForm(maxBytes: number) {
   return async function readForm(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
     if (!request.isMultipart()) return;
     const form: Record<string, string> = {};
     let total = 0;
     try {
-      for await (const part of request.parts({ limits: { fileSize: maxBytes, fieldSize: maxBytes } })) {
+      const limits = { ...MULTIPART_COUNT_LIMITS, fileSize: maxBytes, fieldSize: maxBytes };
+      for await (const part of request.parts({ limits })) {
         if (Object.hasOwn(form, part.fieldname)) {
           throw new AppError('INVALID_INPUT', `Field '${part.fieldname}' is given more than once.`);
         }
@@ -38,6 +49,8 @@ export function readMultipartForm(maxBytes: number) {
       }
     } catch (error) {
       if (error instanceof AppError) throw error;
+      const countLimit = COUNT_LIMIT_ERRORS[(error as { code?: string }).code ?? ''];
+      if (countLimit !== undefined) throw new AppError('BODY_TOO_LARGE', countLimit);
       const statusCode = (error as { statusCode?: number }).statusCode;
       if (statusCode === 413) throw tooLarge(maxBytes);
       // Busboy's own errors (no boundary, a body cut short) and a JSON field that is not JSON.

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { OPTIONAL_BODY } from '../openapiDocument.js';
 import { CiLinkSchema, GitTagNameSchema, TeamNameSchema } from './names.js';
+import { strictBody } from './strict.js';
 
 export const LockSchema = z
   .object({
@@ -77,8 +78,7 @@ export const TrainResponseSchema = z
   })
   .meta({ id: 'ReleaseTrainResult' });
 
-export const TrainBodySchema = z
-  .object({ ciLink: CiLinkSchema.optional() })
+export const TrainBodySchema = strictBody({ ciLink: CiLinkSchema.optional() })
   .meta({ [OPTIONAL_BODY]: true })
   // Fastify validates a missing body as null.
   .nullish()

@@ -10,10 +10,22 @@ export const DEFAULT_AUTHOR: GitIdentity = {
 
 type HeaderValue = string | string[] | undefined;
 
-/** What a git author name or email may be, wherever it comes from: one line, no < or >, 1 to 256 characters. */
+/** The rule of isIdentityText, as the messages that refuse an identity state it. */
+export const IDENTITY_TEXT_RULE =
+  'one line without < or >, control characters or bidirectional controls, 1 to 256 characters';
+
+/**
+ * What a git author name or email may be, wherever it comes from (author-* headers, the tokens
+ * file, OIDC claims): IDENTITY_TEXT_RULE. Bidirectional controls would make a name read as
+ * another one in a log, a terminal or a web view of the history.
+ */
 export function isIdentityText(value: string): boolean {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what is refused
-  return value.length > 0 && value.length <= 256 && !/[<>\u0000-\u001f\u007f]/.test(value);
+  return (
+    value.length > 0 &&
+    value.length <= 256 &&
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what is refused
+    !/[<>\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/.test(value)
+  );
 }
 
 export function authorFromHeaders(
@@ -43,10 +55,7 @@ function decodeHeader(value: HeaderValue, header: string): string | undefined {
   }
   decoded = decoded.trim();
   if (decoded !== '' && !isIdentityText(decoded)) {
-    throw new AppError(
-      'INVALID_AUTHOR',
-      `The ${header} header must be one line without < or >, at most 256 characters.`,
-    );
+    throw new AppError('INVALID_AUTHOR', `The ${header} header must be ${IDENTITY_TEXT_RULE}.`);
   }
   return decoded;
 }

@@ -13,8 +13,9 @@ import {
   type ReleaseTrainPlan,
   type ReleaseTrainRequest,
 } from '../planning/releaseTrain.js';
-import type { TargetType } from '../planning/resolveTarget.js';
+import { resolveTarget, type TargetType } from '../planning/resolveTarget.js';
 import type { ManifestWriter } from './manifestWriter.js';
+import { permittedWrite } from './writes.js';
 
 export interface PrognosisCall {
   readonly target: string;
@@ -69,8 +70,19 @@ export class ReleaseTrainService {
 
   private async runTrain(call: TrainCall): Promise<TrainResult> {
     const { gitTag } = call;
-    const { result, commitId } = await this.writer.write(
+    // Every environment the train targets, deployed to or not; one refusal refuses the train.
+    const targets = (snapshot: Snapshot) => {
+      const resolved = resolveTarget(snapshot, call.target, call.targetType);
+      // A target that does not exist is the plan's 404.
+      return resolved.kind === 'resolved'
+        ? resolved.environments.map((environment) => targetIn(snapshot, environment))
+        : [];
+    };
+    const { result, commitId } = await permittedWrite(
+      this.writer,
+      this.permissions,
       call.caller,
+      { action: 'DeployReleaseTrain', targets },
       async ({ snapshot, time, emptyBlobId }) => {
         // Checked before anything is written: an existing tag refuses the whole train.
         if (gitTag !== undefined) {
@@ -78,12 +90,6 @@ export class ReleaseTrainService {
           if (clash !== undefined) throw tagExists(gitTag, clash);
         }
         const plan = await this.plan(snapshot, call);
-        // Every environment the train targets, deployed to or not; one refusal refuses the train.
-        this.permissions.require(
-          call.caller,
-          'DeployReleaseTrain',
-          plan.environments.map(({ environment }) => targetIn(snapshot, environment)),
-        );
         const context = { deployer: call.caller, time, emptyBlobId };
         return {
           changes: deploymentsOf(plan).flatMap(({ manifestBlobId, ...deployment }) =>

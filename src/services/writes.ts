@@ -1,17 +1,19 @@
 // The writes around trains: locks, environments, releases, deployments. Each is one call of a
-// pure planner inside the ManifestWriter, so every write is one commit on the tip or nothing.
+// pure planner inside the ManifestWriter, so every write is one commit on the tip or nothing,
+// with its permission checked before it waits for its turn and again on that tip (permittedWrite).
 import type { Caller } from '../auth/caller.js';
 import { Permissions, targetIn } from '../auth/permissions.js';
-import type { PermissionTarget } from '../auth/policy.js';
+import type { Action, PermissionTarget } from '../auth/policy.js';
 import { AppError } from '../errors.js';
 import { gitBlobId } from '../manifest/blobId.js';
+import type { WritePlan } from '../planning/changes.js';
 import { renderTrailers } from '../planning/commitMessage.js';
 import { type DeploymentRequest, planDeployment } from '../planning/deployments.js';
 import { planSetEnvironment } from '../planning/environments.js';
 import { type LockInput, type LockTarget, planCreateLock, planDeleteLock } from '../planning/locks.js';
 import type { Snapshot } from '../planning/model.js';
 import { planCreateRelease, type ReleaseManifest, type ReleaseRequest } from '../planning/releases.js';
-import type { ManifestWriter } from './manifestWriter.js';
+import type { ManifestWriter, WriteContext, WriteOptions, WriteResult } from './manifestWriter.js';
 import { toLockView } from './prognosisView.js';
 
 /** Who asked (the commit's author), and what the commit's trailers record about the request. */
@@ -26,6 +28,44 @@ function trailersOf(request: RequestContext): string {
     ['Ci-Link', request.ciLink],
     ['Request-Id', request.requestId],
   ]);
+}
+
+/** What a write needs permission for: an action on targets, as a snapshot has them. */
+export interface WritePermission {
+  readonly action: Action;
+  readonly targets: (snapshot: Snapshot) => readonly PermissionTarget[];
+}
+
+/**
+ * A write whose permission is checked twice, with the same targets: on the tip as it is cached,
+ * before the write waits for its turn (a refused caller neither waits, fills the queue nor makes
+ * it fetch), and on the tip the write commits to, which decides.
+ */
+export async function permittedWrite<T>(
+  writer: ManifestWriter,
+  permissions: Permissions,
+  caller: Caller,
+  permission: WritePermission,
+  plan: (context: WriteContext) => Promise<WritePlan<T>> | WritePlan<T>,
+  options?: WriteOptions,
+): Promise<WriteResult<T>> {
+  if (permissions.restricts) {
+    let cachedTargets: readonly PermissionTarget[] | undefined;
+    try {
+      cachedTargets = permission.targets(await writer.repo.readTipSnapshot());
+    } catch {
+      // What cannot be judged here (a corrupt config) is reported by the write, on its own tip.
+    }
+    if (cachedTargets) permissions.require(caller, permission.action, cachedTargets);
+  }
+  return writer.write(
+    caller,
+    (context) => {
+      permissions.require(caller, permission.action, permission.targets(context.snapshot));
+      return plan(context);
+    },
+    options,
+  );
 }
 
 /** Where a lock applies, for permissions: a group lock applies to every environment of the group. */
@@ -50,31 +90,45 @@ export class ManifestWrites {
     private readonly permissions: Permissions = new Permissions(),
   ) {}
 
+  private write<T>(
+    caller: Caller,
+    permission: WritePermission,
+    plan: (context: WriteContext) => Promise<WritePlan<T>> | WritePlan<T>,
+  ): Promise<WriteResult<T>> {
+    return permittedWrite(this.writer, this.permissions, caller, permission, plan);
+  }
+
   createLock(target: LockTarget, input: LockInput, request: RequestContext) {
-    return this.writer.write(request.caller, ({ snapshot, time }) => {
-      this.permissions.require(request.caller, 'CreateLock', lockTargets(snapshot, target));
-      return planCreateLock(snapshot, target, input, {
+    const permission = {
+      action: 'CreateLock',
+      targets: (snapshot: Snapshot) => lockTargets(snapshot, target),
+    } as const;
+    return this.write(request.caller, permission, ({ snapshot, time }) =>
+      planCreateLock(snapshot, target, input, {
         author: request.caller,
         time,
         trailers: trailersOf(request),
-      });
-    });
+      }),
+    );
   }
 
   deleteLock(target: LockTarget, lockId: string, request: RequestContext) {
-    return this.writer.write(request.caller, ({ snapshot }) => {
-      this.permissions.require(request.caller, 'DeleteLock', lockTargets(snapshot, target));
-      return planDeleteLock(snapshot, target, lockId, { trailers: trailersOf(request) });
-    });
+    const permission = {
+      action: 'DeleteLock',
+      targets: (snapshot: Snapshot) => lockTargets(snapshot, target),
+    } as const;
+    return this.write(request.caller, permission, ({ snapshot }) =>
+      planDeleteLock(snapshot, target, lockId, { trailers: trailersOf(request) }),
+    );
   }
 
   setEnvironment(environment: string, config: Readonly<Record<string, unknown>>, request: RequestContext) {
-    return this.writer.write(request.caller, ({ snapshot }) => {
-      // The group it will be in, and the group it is in now (moving it out needs that permission too).
-      const group =
-        typeof config.environmentGroup === 'string' && config.environmentGroup
-          ? config.environmentGroup
-          : environment;
+    // The group it will be in, and the group it is in now (moving it out needs that permission too).
+    const group =
+      typeof config.environmentGroup === 'string' && config.environmentGroup
+        ? config.environmentGroup
+        : environment;
+    const targets = (snapshot: Snapshot): PermissionTarget[] => {
       const targets = [{ environment, environmentGroup: group, application: '*' }];
       const existing = snapshot.environments.get(environment)?.config;
       // A corrupt config may be repaired: its group is unknown, the new one is checked.
@@ -82,52 +136,55 @@ export class ManifestWrites {
         const current = existing.value.environmentGroup ?? environment;
         if (current !== group) targets.push({ environment, environmentGroup: current, application: '*' });
       }
-      this.permissions.require(request.caller, 'CreateEnvironment', targets);
-      return planSetEnvironment(snapshot, environment, config, trailersOf(request));
-    });
+      return targets;
+    };
+    return this.write(request.caller, { action: 'CreateEnvironment', targets }, ({ snapshot }) =>
+      planSetEnvironment(snapshot, environment, config, trailersOf(request)),
+    );
   }
 
   createRelease(
     release: Omit<ReleaseRequest, 'manifests'> & { manifests: ReadonlyMap<string, Buffer> },
     request: RequestContext,
   ) {
-    return this.writer.write(request.caller, async ({ snapshot, time, emptyBlobId }) => {
-      this.permissions.require(
-        request.caller,
-        'CreateRelease',
-        [...release.manifests.keys()]
-          .sort()
-          .map((environment) => targetIn(snapshot, environment, release.app)),
-      );
-      if (release.version !== undefined) {
-        await this.writer.repo.loadReleases(snapshot, [{ app: release.app, version: release.version }]);
-      }
-      const algorithm = emptyBlobId.length === 64 ? 'sha256' : 'sha1';
-      const manifests = new Map<string, ReleaseManifest>();
-      for (const [environment, content] of release.manifests) {
-        manifests.set(environment, { content, blobId: gitBlobId(content, algorithm) });
-      }
-      return planCreateRelease(
-        snapshot,
-        { ...release, manifests },
-        { deployer: request.caller, time, emptyBlobId, trailers: trailersOf(request) },
-      );
-    });
+    const targets = (snapshot: Snapshot) =>
+      [...release.manifests.keys()].sort().map((environment) => targetIn(snapshot, environment, release.app));
+    return this.write(
+      request.caller,
+      { action: 'CreateRelease', targets },
+      async ({ snapshot, time, emptyBlobId }) => {
+        if (release.version !== undefined) {
+          await this.writer.repo.loadReleases(snapshot, [{ app: release.app, version: release.version }]);
+        }
+        const algorithm = emptyBlobId.length === 64 ? 'sha256' : 'sha1';
+        const manifests = new Map<string, ReleaseManifest>();
+        for (const [environment, content] of release.manifests) {
+          manifests.set(environment, { content, blobId: gitBlobId(content, algorithm) });
+        }
+        return planCreateRelease(
+          snapshot,
+          { ...release, manifests },
+          { deployer: request.caller, time, emptyBlobId, trailers: trailersOf(request) },
+        );
+      },
+    );
   }
 
   async deploy(deployment: DeploymentRequest, request: RequestContext) {
-    const written = await this.writer.write(request.caller, async ({ snapshot, time, emptyBlobId }) => {
-      this.permissions.require(request.caller, 'DeployRelease', [
-        targetIn(snapshot, deployment.environment, deployment.app),
-      ]);
-      await this.writer.repo.loadReleases(snapshot, [{ app: deployment.app, version: deployment.version }]);
-      return planDeployment(snapshot, deployment, {
-        deployer: request.caller,
-        time,
-        emptyBlobId,
-        trailers: trailersOf(request),
-      });
-    });
+    const targets = (snapshot: Snapshot) => [targetIn(snapshot, deployment.environment, deployment.app)];
+    const written = await this.write(
+      request.caller,
+      { action: 'DeployRelease', targets },
+      async ({ snapshot, time, emptyBlobId }) => {
+        await this.writer.repo.loadReleases(snapshot, [{ app: deployment.app, version: deployment.version }]);
+        return planDeployment(snapshot, deployment, {
+          deployer: request.caller,
+          time,
+          emptyBlobId,
+          trailers: trailersOf(request),
+        });
+      },
+    );
     const { result } = written;
     if (result.outcome === 'locked') {
       const { environmentLocks, appLocks, teamLocks } = result.locks;

@@ -97,6 +97,17 @@ describe('parseTokensFile', () => {
     expect(parseError(`name: CI\nemail: ci@example.com\nsha256: ${sha256(CI_TOKEN)}\n`)).toContain('list');
   });
 
+  it('a name or email with a bidirectional control (U+202E, U+2066) is refused like a line break', () => {
+    expect(
+      parseError(
+        `${entry('CI', CI_TOKEN)}- name: "Bot \\u202Enimda"\n  email: bot@example.com\n  sha256: ${sha256(BOT_TOKEN)}\n`,
+      ),
+    ).toMatch(/line 5\b.*name.*bidirectional/);
+    expect(
+      parseError(`- name: Bot\n  email: "bot\\u2066@example.com"\n  sha256: ${sha256(BOT_TOKEN)}\n`),
+    ).toMatch(/line 1\b.*email/);
+  });
+
   it('a list indented under the document still names the line of the entry', () => {
     // "  - name: ..." is the same YAML list as "- name: ...".
     const text =

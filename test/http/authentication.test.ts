@@ -665,6 +665,23 @@ describe('AUTH_MODE=oidc', () => {
     await expectBearerWrites(h, token, 'no-name', { name: PERSON.email, email: PERSON.email });
   });
 
+  it('an email with email_verified true counts', async () => {
+    const { issuer, h } = await oidcHarness();
+    const token = await signJwt({ key: rsa, issuer: issuer.url, claims: { email_verified: true } });
+    await expectBearerWrites(h, token, 'verified', PERSON);
+  });
+
+  it('with OIDC_EMAIL_CLAIM=sub, email_verified false does not matter: the identity is not the email', async () => {
+    const { issuer, h } = await oidcHarness({ emailClaim: 'sub' });
+    const token = await signJwt({
+      key: rsa,
+      issuer: issuer.url,
+      claims: { name: undefined, email_verified: false },
+    });
+    // signJwt's subject.
+    await expectBearerWrites(h, token, 'by-subject', { name: 'user-1234', email: 'user-1234' });
+  });
+
   it('exp and nbf are checked with 30 s of tolerance: just inside works, beyond is 401', async () => {
     const { issuer, h } = await oidcHarness();
     let before = h.fixture.tip();
@@ -802,6 +819,18 @@ describe('AUTH_MODE=oidc', () => {
             issuer: issuer.url,
             claims: { email: 'a@example.com>\nCommitter: Evil <e@x' },
           }),
+      ],
+      [
+        'with an email claim holding a bidirectional control',
+        (issuer) => signJwt({ key: rsa, issuer: issuer.url, claims: { email: 'moc.elpmaxe@\u202eada' } }),
+      ],
+      [
+        'with email_verified false',
+        (issuer) => signJwt({ key: rsa, issuer: issuer.url, claims: { email_verified: false } }),
+      ],
+      [
+        'with email_verified "false" (a string, as some issuers send it)',
+        (issuer) => signJwt({ key: rsa, issuer: issuer.url, claims: { email_verified: 'false' } }),
       ],
       ['RS256 claiming the ES256 kid', (issuer) => signJwt({ key: rsa, kid: 'ec-1', issuer: issuer.url })],
       ['not a JWT at all', async () => 'just-an-opaque-token'],
@@ -1065,6 +1094,29 @@ describe('server process with authentication', () => {
     expect(noIssuer.output().stderr).toContain('OIDC_ISSUER');
     expect(await noAudience.exited).toBe(1);
     expect(noAudience.output().stderr).toContain('OIDC_AUDIENCE');
+  });
+
+  it('AUTH_MODE=oidc without RBAC_POLICY_FILE exits 1 naming it and OIDC_ALLOW_ANY_IDENTITY; with OIDC_ALLOW_ANY_IDENTITY=true it starts, and warns', async () => {
+    const cwd = await tempDir();
+    const oidc = {
+      AUTH_MODE: 'oidc',
+      OIDC_ISSUER: 'https://token.actions.githubusercontent.com',
+      OIDC_AUDIENCE: AUDIENCE,
+    };
+    const refused = startService(cwd, oidc);
+    const plainHttp = startService(cwd, {
+      ...oidc,
+      OIDC_ALLOW_ANY_IDENTITY: 'true',
+      OIDC_JWKS_URL: 'http://keys.example.com/jwks',
+    });
+    const allowed = startService(cwd, { ...oidc, OIDC_ALLOW_ANY_IDENTITY: 'true' });
+    expect(await refused.exited).toBe(1);
+    expect(refused.output().stderr).toContain('RBAC_POLICY_FILE');
+    expect(refused.output().stderr).toContain('OIDC_ALLOW_ANY_IDENTITY=true');
+    expect(await plainHttp.exited).toBe(1);
+    expect(plainHttp.output().stderr).toContain('OIDC_JWKS_URL');
+    await allowed.listening;
+    expect(allowed.output().stdout).toContain('every identity the issuer vouches for may write');
   });
 
   it('AUTH_MODE=token listens on 0.0.0.0 without AUTH_ALLOW_UNAUTHENTICATED, and asks for the token', async () => {

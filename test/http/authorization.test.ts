@@ -2,10 +2,11 @@
 // an RBAC policy, TEAMS_FILE restricting trains (NO_TEAM_PERMISSION), and the write rate limit.
 // Identities are verified tokens (AUTH_MODE=token) over a temporary tokens file.
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Authenticator } from '../../src/auth/authenticator.js';
 import { Permissions } from '../../src/auth/permissions.js';
 import { parsePolicy } from '../../src/auth/policy.js';
@@ -15,6 +16,7 @@ import { type Harness, harnessPerTest, startHarness } from '../support/appHarnes
 import { expectError, expectOneCommit } from '../support/httpExpectations.js';
 import { LOCK_DEFAULTS, layoutFiles } from '../support/layout.js';
 import { fieldsBody } from '../support/multipart.js';
+import { createRemoteWorld, type RemoteWorld, startRemoteService } from '../support/remoteFixture.js';
 
 // ---------------------------------------------------------------------------------------------
 // Identities: a tokens file holding only the SHA-256 of each token.
@@ -398,7 +400,7 @@ const REQUESTS: readonly MatrixRequest[] = [
   },
 ];
 
-function send(h: Harness, sent: Sent, headers: Record<string, string>) {
+function send(h: Pick<Harness, 'app'>, sent: Sent, headers: Record<string, string>) {
   return h.app.inject({
     method: sent.method,
     url: sent.url,
@@ -578,6 +580,88 @@ describe('an authorization matrix generated from the policy', () => {
     });
     expect(response.statusCode, response.body).toBe(200);
     expectOneCommit(h, initial, 'stay-in-prod', authorOf(BOB));
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Before the queue: a refused caller is answered on the tip as cached, without waiting for its
+// turn or fetching (security.md: "checked before a write waits for its turn, and again on the tip
+// it commits to"). On a git server, so that a write can be held inside the queue (its push waits
+// for a file) and the fetches can be counted where they arrive.
+
+describe('permissions before the queue', () => {
+  const cleanups: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+
+  async function remoteService(): Promise<{ world: RemoteWorld; app: Harness['app']; gate: string }> {
+    const world = await createRemoteWorld(MATRIX_WORLD);
+    cleanups.push(() => world.cleanup());
+    const service = await startRemoteService(world, {
+      dependencies: { authenticator, permissions: new Permissions(parsePolicy(POLICY_TEXT, 'policy.csv')) },
+    });
+    const gate = join(world.root, 'open-the-gate');
+    // Opened first: a test that fails while a push is held must not leave the push waiting.
+    cleanups.push(async () => {
+      await writeFile(gate, '');
+      await service.close();
+    });
+    return { world, app: service.app, gate };
+  }
+
+  it('a caller without permission gets 403 at once while another write holds the queue: no wait, no fetch, nothing written', async () => {
+    const { world, app, gate } = await remoteService();
+    world.interceptPushes(`while [ ! -e ${gate} ]; do sleep 0.05; done`);
+    world.interceptFetches('');
+    const seeded = world.remoteRefs();
+    // carol (admin) runs a train; its push waits at the git server, holding the queue.
+    const held = app.inject({
+      method: 'PUT',
+      url: '/api/environments/staging/releasetrain',
+      headers: as(CAROL, 'held-train'),
+      payload: {},
+    });
+    await vi.waitFor(() => expect(world.runs('receive-pack')).toBe(1), { timeout: 10_000, interval: 20 });
+    const fetches = world.runs('upload-pack');
+
+    for (const request of REQUESTS) {
+      const response = await send({ app }, request.request, as(EVE));
+      expectError(response, 403, 'FORBIDDEN');
+    }
+    expect(world.runs('upload-pack')).toBe(fetches);
+    const metrics = await app.inject({ url: '/metrics', headers: as(EVE) });
+    expect(metrics.body).toMatch(/^trainyard_write_queue_depth 1$/m);
+    expect(world.remoteRefs()).toBe(seeded);
+    expect(existsSync(gate)).toBe(false);
+
+    await writeFile(gate, '');
+    const train = await held;
+    expect(train.statusCode, train.body).toBe(200);
+    expect(world.remoteTip()).toBe(train.json().commitId);
+    expect(world.remoteGit(['rev-list', '--count', 'main']).trim()).toBe('2');
+    expect(world.remoteGit(['log', '-1', '--format=%ae', 'main']).trim()).toBe(CAROL.email);
+  });
+
+  it('is checked again on the tip the write commits to: an environment moved out of the allowed group meanwhile is refused', async () => {
+    const { world, app } = await remoteService();
+    // bob may lock in the group prod; prod-de is in it as the clone has it...
+    const lockInProdDe = REQUESTS.find((request) => request.name === 'PUT environment lock in a group');
+    if (!lockInProdDe) throw new Error('the matrix has no lock in prod-de');
+    // ...but not on the git server any more.
+    world.pushFromOutside(
+      layoutFiles({
+        environments: {
+          'prod-de': { config: { upstream: { environment: 'staging' }, environmentGroup: 'eu' } },
+        },
+      }),
+      'Move prod-de to eu',
+    );
+    const moved = world.remoteTip();
+    const response = await send({ app }, lockInProdDe.request, as(BOB));
+    const body = expectError(response, 403, 'FORBIDDEN');
+    expect(body.details).toMatchObject({ environment: 'prod-de', environmentGroup: 'eu' });
+    expect(world.remoteTip()).toBe(moved);
   });
 });
 
@@ -837,5 +921,39 @@ describe('the write rate limit', () => {
 
     // Reads are never limited, not even for the limited identity.
     for (let i = 0; i < 4; i++) await read(ALICE);
+  });
+
+  it('limits before the body is read: a limited caller sending a malformed or oversized body gets 429, not 400 or 413', async () => {
+    const h = await start(MATRIX_WORLD, {
+      authenticator,
+      permissions: new Permissions(),
+      writesPerMinute: 1,
+    });
+    const url = '/api/environments/staging/locks/limited';
+    const first = await h.app.inject({ method: 'PUT', url, headers: as(ALICE), payload: LOCK_BODY });
+    expect(first.statusCode, first.body).toBe(200);
+    const before = h.fixture.tip();
+    const json = { ...as(ALICE), 'content-type': 'application/json' };
+    for (const payload of ['{"message": ', JSON.stringify({ message: 'm'.repeat(2 * 1024 * 1024) })]) {
+      expectError(await h.app.inject({ method: 'PUT', url, headers: json, payload }), 429, 'RATE_LIMITED');
+    }
+    const { payload, contentType } = fieldsBody({
+      application: 'checkout',
+      'manifests[dev]': 'x'.repeat(2048),
+    });
+    const release = await h.app.inject({
+      method: 'POST',
+      url: '/api/release',
+      headers: { ...as(ALICE), 'content-type': contentType },
+      payload,
+    });
+    expectError(release, 429, 'RATE_LIMITED');
+    expect(h.fixture.tip()).toBe(before);
+    // Another caller's malformed body is still a 400.
+    expectError(
+      await h.app.inject({ method: 'PUT', url, headers: { ...json, ...as(BOB) }, payload: '{' }),
+      400,
+      'INVALID_JSON',
+    );
   });
 });

@@ -1,3 +1,4 @@
+import { type AddressInfo, connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { base64, type Harness, startHarness } from '../support/appHarness.js';
 import { layoutFiles } from '../support/layout.js';
@@ -247,3 +248,146 @@ describe('corrupt data', () => {
     expect(harness.fixture.tip()).toBe(before);
   });
 });
+
+describe('strict input: what the service does not know is refused, not dropped', () => {
+  it('an unknown body field is a 400 naming it, and writes nothing', async () => {
+    harness = await startHarness(WORLD);
+    const before = harness.fixture.tip();
+    const json = { 'content-type': 'application/json' };
+    for (const [method, url, payload] of [
+      // A typo of ciLink: the CI link would be lost.
+      ['PUT', '/api/environments/prod-ca/releasetrain', { ciLnk: 'https://ci.example.com/1' }],
+      ['PUT', '/api/environment-groups/prod/releasetrain', { ciLink: 'https://ci.example.com/1', team: 'x' }],
+      ['PUT', '/api/environments/dev/locks/l1', { message: 'm', ciLnk: 'https://ci.example.com/1' }],
+      [
+        'PUT',
+        '/api/environments/dev/applications/checkout/deployment',
+        { version: 1, lockBehavior: 'ignore', force: true },
+      ],
+    ] as const) {
+      const response = await harness.app.inject({
+        method,
+        url,
+        headers: json,
+        payload: JSON.stringify(payload),
+      });
+      const body = expectError(response, 400, 'INVALID_INPUT');
+      const unknown = Object.keys(payload).find(
+        (key) => !['ciLink', 'message', 'version', 'lockBehavior'].includes(key),
+      );
+      expect(body.message, `${method} ${url}`).toContain(`'${unknown}'`);
+    }
+    expect(harness.fixture.tip()).toBe(before);
+  });
+
+  it('an unknown query key is a 400 naming it, and writes nothing; the known keys still work', async () => {
+    harness = await startHarness(WORLD);
+    const before = harness.fixture.tip();
+    for (const [method, url, unknown] of [
+      ['GET', '/api/environments/prod/releasetrain/prognosis?tem=shop', 'tem'],
+      ['PUT', '/api/environment-groups/prod/releasetrain?tem=shop', 'tem'],
+      ['PUT', '/api/environment-groups/prod/releasetrain?team=shop&GitTag=v9', 'GitTag'],
+      ['GET', '/api/history?limt=5', 'limt'],
+      ['GET', '/api/overview?environment=dev', 'environment'],
+      ['DELETE', '/api/environments/prod-de/locks/xmas?force=true', 'force'],
+    ] as const) {
+      const body = expectError(await harness.app.inject({ method, url }), 400, 'INVALID_INPUT');
+      expect(body.message, `${method} ${url}`).toContain(`'${unknown}'`);
+    }
+    expect(harness.fixture.tip()).toBe(before);
+    const known = await harness.app.inject({
+      url: '/api/environments/prod/releasetrain/prognosis?team=shop',
+    });
+    expect(known.statusCode).toBe(200);
+    expect((await harness.app.inject({ url: '/api/history?limit=5&environment=dev' })).statusCode).toBe(200);
+  });
+
+  for (const [what, character] of [
+    ['U+202E RIGHT-TO-LEFT OVERRIDE', '\u202e'],
+    ['U+202A LEFT-TO-RIGHT EMBEDDING', '\u202a'],
+    ['U+2066 LEFT-TO-RIGHT ISOLATE', '\u2066'],
+    ['U+2069 POP DIRECTIONAL ISOLATE', '\u2069'],
+  ] as const) {
+    it(`refuses an author name or email with ${what}, as it refuses a line break`, async () => {
+      harness = await startHarness(WORLD);
+      const before = harness.fixture.tip();
+      for (const [header, value] of [
+        ['author-name', `Eve ${character}nimdA`],
+        ['author-email', `eve${character}@example.com`],
+      ] as const) {
+        const response = await harness.app.inject({
+          method: 'PUT',
+          url: '/api/environments/prod-ca/releasetrain',
+          headers: { [header]: base64(value) },
+        });
+        expect(expectError(response, 400, 'INVALID_AUTHOR').message).toContain(header);
+      }
+      expect(harness.fixture.tip()).toBe(before);
+    });
+  }
+});
+
+describe('long URLs and headers: a short JSON error with a code, never the URL echoed', () => {
+  const LONG = 'a'.repeat(6000);
+
+  it('a 6,000-character path name is a short 400 INVALID_INPUT', async () => {
+    harness = await startHarness(WORLD);
+    for (const [method, url] of [
+      ['GET', `/api/environments/${LONG}/releasetrain/prognosis`],
+      ['PUT', `/api/environments/${LONG}/releasetrain`],
+      ['PUT', `/api/environments/dev/locks/${LONG}`],
+      ['DELETE', `/api/environments/dev/applications/${LONG}/locks/x1`],
+    ] as const) {
+      const response = await harness.app.inject({ method, url });
+      expectError(response, 400, 'INVALID_INPUT');
+      expect(response.body.length, `${method} ${url.slice(0, 40)}`).toBeLessThan(300);
+      expect(response.headers['content-type']).toMatch(/^application\/json/);
+    }
+  });
+
+  it('an unknown path of 6,000 characters is a short 404, and a path that is not URL encoding a 400', async () => {
+    harness = await startHarness(WORLD);
+    const long = await harness.app.inject({ url: `/api/${LONG}` });
+    expectError(long, 404, 'NOT_FOUND');
+    expect(long.body.length).toBeLessThan(300);
+    const badEncoding = await harness.app.inject({
+      url: '/api/environments/%E0%A4%A/releasetrain/prognosis',
+    });
+    expectError(badEncoding, 400, 'INVALID_INPUT');
+  });
+
+  it('headers (or a request line) over the limit are a 431 HEADERS_TOO_LARGE in JSON, over a real socket', async () => {
+    harness = await startHarness(WORLD);
+    await harness.app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = harness.app.server.address() as AddressInfo;
+    for (const request of [
+      `GET /api/overview HTTP/1.1\r\nHost: x\r\nX-Padding: ${'p'.repeat(20_000)}\r\n\r\n`,
+      `GET /api/environments/${'a'.repeat(20_000)}/releasetrain/prognosis HTTP/1.1\r\nHost: x\r\n\r\n`,
+    ]) {
+      const answer = await rawExchange(port, request);
+      const [head = '', body = ''] = answer.split('\r\n\r\n');
+      expect(head).toMatch(/^HTTP\/1\.1 431 /);
+      expect(head.toLowerCase()).toContain('content-type: application/json');
+      expect(JSON.parse(body)).toEqual({
+        statusCode: 431,
+        error: 'Request Header Fields Too Large',
+        message: expect.stringContaining('16384 bytes'),
+        code: 'HEADERS_TOO_LARGE',
+      });
+    }
+  });
+});
+
+/** Sends raw bytes on a new connection; resolves with everything received once the server closes it. */
+function rawExchange(port: number, request: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.write(request));
+    let received = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk) => {
+      received += chunk;
+    });
+    socket.on('error', reject);
+    socket.on('close', () => resolve(received));
+  });
+}

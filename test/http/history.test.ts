@@ -312,9 +312,11 @@ describe('GET /api/history', () => {
     });
   });
 
-  it('ignores unknown query parameters', async () => {
+  it('refuses an unknown query parameter naming it (`env` would otherwise list every commit unfiltered)', async () => {
     const h = await start(HISTORY_WORLD);
-    expect(ids(await history(h, '?foo=bar&foo=baz&env=staging'))).toEqual([h.fixture.tip()]);
+    const body = expectError(await h.app.inject({ url: '/api/history?env=staging' }), 400, 'INVALID_INPUT');
+    expect(body.message).toContain("'env'");
+    expect(body.message).toContain('environment, application, limit');
   });
 
   it('is empty for a branch without commits', async () => {

@@ -840,6 +840,32 @@ describe('the upload limit', () => {
   });
 });
 
+describe('the multipart count limits: 413 naming the limit that was hit', () => {
+  const tiny = (count: number, make: (index: number) => Part) =>
+    Array.from({ length: count }, (_, i) => make(i));
+  const cases: [string, Part[], RegExp][] = [
+    // 10,000 tiny parts are a few hundred kilobytes: far below the byte limit.
+    ['10,000 tiny fields', tiny(10_000, (i) => field(`manifests[e${i}]`, 'x')), /more than 1000 fields/],
+    ['10,000 tiny files', tiny(10_000, (i) => file(`manifests[e${i}]`, 'x')), /more than 1000 files/],
+    [
+      '1,000 fields and 1,001 files',
+      [...tiny(999, (i) => field(`f${i}`, 'x')), ...tiny(1001, (i) => file(`manifests[e${i}]`, 'x'))],
+      /more than 2000 parts/,
+    ],
+  ];
+  for (const [what, parts, limit] of cases) {
+    it(`${what}: the message names the count and is not about bytes; nothing is written`, async () => {
+      harness = await startHarness(layoutFiles({ environments: ENVIRONMENTS }));
+      const before = tip();
+      const response = await postRelease([field('application', 'search'), ...parts]);
+      const body = expectError(response, 413, 'BODY_TOO_LARGE');
+      expect(body.message).toMatch(limit);
+      expect(body.message).not.toMatch(/bytes/);
+      expect(tip()).toBe(before);
+    });
+  }
+});
+
 describe('over a real socket', () => {
   it('takes a release as Kuberpult CI scripts send it (supertest .field/.attach)', async () => {
     harness = await startHarness(WORLD);

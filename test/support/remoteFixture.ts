@@ -6,7 +6,7 @@ import { mkdtemp, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { type App, buildApp } from '../../src/app.js';
+import { type App, type AppDependencies, buildApp } from '../../src/app.js';
 import { type PreparedClone, prepareClone } from '../../src/manifest/clone.js';
 import { Remote } from '../../src/manifest/remote.js';
 import { createManifestRepository, type ManifestRepository } from '../../src/manifest/repository.js';
@@ -47,6 +47,8 @@ export interface RemoteWorld {
    * Each run is counted under the name 'receive-pack'.
    */
   interceptPushes(body: string): void;
+  /** The same for each fetch of the service (upload-pack), counted under the name 'upload-pack'. */
+  interceptFetches(body: string): void;
   /** How often a counted script ran. */
   runs(name: string): number;
   /** Renames the remote away (it cannot be reached) and back. */
@@ -125,6 +127,11 @@ export async function createRemoteWorld(files: FixtureFiles): Promise<RemoteWorl
       writeFileSync(script, counted('receive-pack', `${body}\nexec git receive-pack "$@"`), { mode: 0o755 });
       git(clonePath, ['config', 'remote.origin.receivepack', script]);
     },
+    interceptFetches(body) {
+      const script = join(root, 'upload-pack.sh');
+      writeFileSync(script, counted('upload-pack', `${body}\nexec git upload-pack "$@"`), { mode: 0o755 });
+      git(clonePath, ['config', 'remote.origin.uploadpack', script]);
+    },
     runs(name) {
       const file = join(root, `${name}.runs`);
       return existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean).length : 0;
@@ -154,6 +161,8 @@ export interface RemoteServiceOptions {
   readonly url?: string;
   /** How long a fetch or push may take (default 15 s). */
   readonly timeoutMs?: number;
+  /** More of buildApp's dependencies (authentication, permissions). */
+  readonly dependencies?: Omit<AppDependencies, 'repo' | 'clock' | 'remoteSync'>;
 }
 
 /** A Remote, its clone (prepared the way the server does at start), the repository and the app. */
@@ -164,6 +173,7 @@ export async function startRemoteService(
     fetchIntervalMs = 60_000,
     url = world.url,
     timeoutMs = 15_000,
+    dependencies = {},
   }: RemoteServiceOptions = {},
 ): Promise<RemoteService> {
   const remote = new Remote({ repoPath: world.clonePath, url, branch: 'main', timeoutMs });
@@ -173,6 +183,7 @@ export async function startRemoteService(
     repo,
     clock: () => FIXED_TIME,
     remoteSync: { fetchIntervalMs, pushAttempts },
+    ...dependencies,
   });
   return {
     remote,
