@@ -1,6 +1,7 @@
 // The git adapter of one manifest repository: the branch tip, snapshots, and writing a commit.
 // Built by a factory, one per repository; nothing module-level.
 import { mkdir, readdir, realpath, stat } from 'node:fs/promises';
+import type { DerivedSnapshot } from '../planning/applyChanges.js';
 import type { Snapshot } from '../planning/model.js';
 import { CatFileBatch } from './catFileBatch.js';
 import { GitCommandError, type GitIdentity, gitOutput, runGit, SERVICE_IDENTITY } from './git.js';
@@ -113,11 +114,13 @@ export class ManifestRepository {
     }
   }
 
-  /** Keeps a snapshot made without reading (derived from a commit of our own). */
-  async remember(snapshot: Snapshot): Promise<void> {
-    this.keep(snapshot);
+  /**
+   * Keeps a snapshot made without reading (derived from a commit of our own); the parts the
+   * derivation was unsure of are read from the commit first.
+   */
+  async remember({ snapshot, unsure }: DerivedSnapshot): Promise<void> {
     // The reader learns the new subtrees too, so a later outside commit costs only its own change.
-    await (await this.snapshotReader()).adopt(snapshot);
+    this.keep(await (await this.snapshotReader()).adopt(snapshot, unsure));
   }
 
   async objectFormat(): Promise<'sha1' | 'sha256'> {
