@@ -6,7 +6,7 @@ import { mkdtemp, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { type App, buildApp } from '../../src/app.js';
+import { type App, type AppDependencies, buildApp } from '../../src/app.js';
 import { type PreparedClone, prepareClone } from '../../src/manifest/clone.js';
 import { Remote } from '../../src/manifest/remote.js';
 import { createManifestRepository, type ManifestRepository } from '../../src/manifest/repository.js';
@@ -154,6 +154,8 @@ export interface RemoteServiceOptions {
   readonly url?: string;
   /** How long a fetch or push may take (default 15 s). */
   readonly timeoutMs?: number;
+  /** The app's logger (default: none). */
+  readonly logger?: AppDependencies['logger'];
 }
 
 /** A Remote, its clone (prepared the way the server does at start), the repository and the app. */
@@ -164,6 +166,7 @@ export async function startRemoteService(
     fetchIntervalMs = 60_000,
     url = world.url,
     timeoutMs = 15_000,
+    logger,
   }: RemoteServiceOptions = {},
 ): Promise<RemoteService> {
   const remote = new Remote({ repoPath: world.clonePath, url, branch: 'main', timeoutMs });
@@ -173,6 +176,7 @@ export async function startRemoteService(
     repo,
     clock: () => FIXED_TIME,
     remoteSync: { fetchIntervalMs, pushAttempts },
+    logger,
   });
   return {
     remote,
