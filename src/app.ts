@@ -224,6 +224,11 @@ export async function buildApp({
       commitsPerMaintenance: COMMITS_PER_MAINTENANCE,
       onMaintenanceError: (err) => app.log.warn({ err }, 'git maintenance failed'),
     },
+    onAfterCommitError: (err, commitId) =>
+      app.log.error(
+        { err, commitId },
+        "committed, then keeping the next snapshot or moving the clone's refs failed: answered as done",
+      ),
   });
   if (repo.remote) keepFetching(app, repo, queue, remoteSync.fetchIntervalMs);
   const writes = new ManifestWrites(writer, permissions);

@@ -1,6 +1,7 @@
 // The git adapter of one manifest repository: the branch tip, snapshots, and writing a commit.
 // Built by a factory, one per repository; nothing module-level.
 import { mkdir, readdir, realpath, stat } from 'node:fs/promises';
+import type { DerivedSnapshot } from '../planning/applyChanges.js';
 import type { Snapshot } from '../planning/model.js';
 import { CatFileBatch } from './catFileBatch.js';
 import { GitCommandError, type GitIdentity, gitOutput, runGit, SERVICE_IDENTITY } from './git.js';
@@ -27,6 +28,11 @@ export interface CommitChanges {
   readonly time: Date;
   /** A tag to create on the commit, together with the branch move (both or neither). */
   readonly tag?: string;
+  /**
+   * With a remote: told, instead of a throw, when the remote took the commit but the clone's refs
+   * could not follow it (the commit counts; the next fetch brings the clone along).
+   */
+  readonly onClonesRefsBehind?: (error: unknown) => void;
 }
 
 export class ManifestRepository {
@@ -39,6 +45,8 @@ export class ManifestRepository {
   /** The last snapshots read, by commit id (the tip, and the source of a tagged train). */
   private readonly snapshots = new Map<string | null, Snapshot>();
   private reader: SnapshotReader | undefined;
+  /** Objects read by readers let go of (see forget). */
+  private objectsReadBefore = 0;
   private emptyBlob: string | undefined;
 
   constructor(options: ManifestRepositoryOptions) {
@@ -52,7 +60,7 @@ export class ManifestRepository {
 
   /** Objects read from git for snapshots so far (reads stay incremental: see the tests). */
   get objectsRead(): number {
-    return this.reader?.loader.objectsRead ?? 0;
+    return this.objectsReadBefore + (this.reader?.loader.objectsRead ?? 0);
   }
 
   private async snapshotReader(): Promise<SnapshotReader> {
@@ -113,11 +121,20 @@ export class ManifestRepository {
     }
   }
 
-  /** Keeps a snapshot made without reading (derived from a commit of our own). */
-  async remember(snapshot: Snapshot): Promise<void> {
-    this.keep(snapshot);
+  /**
+   * Keeps a snapshot made without reading (derived from a commit of our own); the parts the
+   * derivation was unsure of are read from the commit first.
+   */
+  async remember({ snapshot, unsure }: DerivedSnapshot): Promise<void> {
     // The reader learns the new subtrees too, so a later outside commit costs only its own change.
-    await (await this.snapshotReader()).adopt(snapshot);
+    this.keep(await (await this.snapshotReader()).adopt(snapshot, unsure));
+  }
+
+  /** Lets go of every kept snapshot and parsed subtree: the next request reads from git. */
+  forget(): void {
+    this.snapshots.clear();
+    this.objectsReadBefore += this.reader?.loader.objectsRead ?? 0;
+    this.reader = undefined;
   }
 
   async objectFormat(): Promise<'sha1' | 'sha256'> {
@@ -159,7 +176,12 @@ export class ManifestRepository {
     if (commitId === null) return null;
     await this.remote.push({ commitId, parent: request.parent, tag: request.tag });
     // The remote took it: the clone follows, whatever a concurrent fetch left in the branch.
-    await moveRefs(this.path, { ref: this.ref, parent: undefined, commitId, tag: request.tag });
+    try {
+      await moveRefs(this.path, { ref: this.ref, parent: undefined, commitId, tag: request.tag });
+    } catch (error) {
+      if (!request.onClonesRefsBehind) throw error;
+      request.onClonesRefsBehind(error);
+    }
     return commitId;
   }
 

@@ -4,6 +4,7 @@
 // touches a few files costs a few tree reads, not a walk of the whole repo).
 // Release manifests are read lazily, only for the releases a request needs.
 
+import type { UnsureParts } from '../planning/applyChanges.js';
 import { releaseLink } from '../planning/changes.js';
 import {
   checkVersionLink,
@@ -173,30 +174,54 @@ export class SnapshotReader {
   /**
    * Takes a snapshot that was derived from our own commit (not read) as what its subtrees hold,
    * so that the next read of a later commit re-reads only what changed after it. Reads the few
-   * trees that name the changed subtrees; environments with unreadable data are left to be read.
+   * trees that name the changed subtrees; parts with unreadable data are left to be read.
+   * The parts the derivation was unsure of are read from the commit instead: then the answer is a
+   * read of the commit that costs only those parts, the rest being what was adopted.
    */
-  async adopt(snapshot: Snapshot): Promise<void> {
-    if (snapshot.commitId === null) return;
-    const root = await this.treeAt(`${snapshot.commitId}^{tree}`);
-    const environmentsTree = await this.subtree(root, 'environments');
+  async adopt(derived: Snapshot, unsure: UnsureParts | null = null): Promise<Snapshot> {
+    if (derived.commitId === null) return derived;
+    const root = await this.treeAt(`${derived.commitId}^{tree}`);
+    const [environmentsTree, applicationsTree] = await Promise.all([
+      this.subtree(root, 'environments'),
+      unsure ? this.subtree(root, 'applications') : new Map<string, TreeEntry>(),
+    ]);
     await Promise.all(
       [...directories(environmentsTree)].map(async (entry) => {
-        const environment = snapshot.environments.get(entry.name);
+        const environment = derived.environments.get(entry.name);
         if (!environment || this.environments.get(entry.oid)) return;
-        const raw = rawEnvironment(environment);
-        if (!raw) return;
+        const unsureApps = unsure?.appsInEnvironments.get(entry.name);
         const applicationsEntry = (await this.tree(entry.oid)).get('applications');
         const applicationsTree =
           applicationsEntry?.mode === TREE_MODE
             ? await this.tree(applicationsEntry.oid)
             : new Map<string, TreeEntry>();
+        const applications = new Map<string, RawAppInEnvironment>();
         for (const app of directories(applicationsTree)) {
-          const state = raw.applications.get(app.name);
-          if (state) this.appsInEnvironment.set(app.oid, Promise.resolve(state));
+          const state = environment.applications.get(app.name);
+          const raw = state && !unsureApps?.has(app.name) ? rawAppInEnvironment(app.name, state) : undefined;
+          if (!raw) continue;
+          applications.set(app.name, raw);
+          if (!this.appsInEnvironment.get(app.oid)) this.appsInEnvironment.set(app.oid, Promise.resolve(raw));
         }
-        this.environments.set(entry.oid, Promise.resolve(raw));
+        const { config, locks, teamLocks } = environment;
+        const readable = config.ok && locks.ok && [...teamLocks.values()].every((team) => team.ok);
+        // Every app of the environment taken, and only those git has: the environment is as derived.
+        const complete =
+          applications.size === environment.applications.size &&
+          applications.size === countDirectories(applicationsTree);
+        if (readable && complete && !unsure?.environments.has(entry.name)) {
+          this.environments.set(entry.oid, Promise.resolve({ config, locks, teamLocks, applications }));
+        }
       }),
     );
+    if (!unsure) return derived;
+    for (const entry of directories(applicationsTree)) {
+      const application = derived.applications.get(entry.name);
+      if (!application || unsure.applications.has(entry.name) || this.applications.get(entry.oid)) continue;
+      const { team, releases, latestRelease } = application;
+      this.applications.set(entry.oid, Promise.resolve({ team, releases, latestRelease }));
+    }
+    return this.read(derived.commitId);
   }
 
   /** Reads the manifests of the given releases, where not read yet. */
@@ -460,27 +485,24 @@ export class SnapshotReader {
   }
 }
 
-/** An environment as the reader would have parsed it; undefined when a version is unreadable. */
-function rawEnvironment(environment: Environment): RawEnvironment | undefined {
-  const applications = new Map<string, RawAppInEnvironment>();
-  for (const [app, state] of environment.applications) {
-    const { deployedVersion, queuedVersion } = state;
-    if (!deployedVersion.ok || !queuedVersion.ok) return undefined;
-    const link = (version: number | undefined): VersionLink | undefined =>
-      version === undefined ? undefined : { mode: SYMLINK_MODE, target: releaseLink(app, version) };
-    applications.set(app, {
-      version: link(deployedVersion.value),
-      queued: link(queuedVersion.value),
-      locks: state.locks,
-      deploymentRecord: state.deploymentRecord,
-    });
-  }
+/** An app's state as the reader would have parsed it; undefined when part of it is unreadable. */
+function rawAppInEnvironment(app: string, state: AppInEnvironment): RawAppInEnvironment | undefined {
+  const { deployedVersion, queuedVersion, locks } = state;
+  if (!deployedVersion.ok || !queuedVersion.ok || !locks.ok) return undefined;
+  const link = (version: number | undefined): VersionLink | undefined =>
+    version === undefined ? undefined : { mode: SYMLINK_MODE, target: releaseLink(app, version) };
   return {
-    config: environment.config,
-    locks: environment.locks,
-    teamLocks: environment.teamLocks,
-    applications,
+    version: link(deployedVersion.value),
+    queued: link(queuedVersion.value),
+    locks,
+    deploymentRecord: state.deploymentRecord,
   };
+}
+
+function countDirectories(tree: Tree): number {
+  let count = 0;
+  for (const _ of directories(tree)) count++;
+  return count;
 }
 
 /** The binary tree format: `<mode> <name>\0<hash>` per entry. */

@@ -136,10 +136,12 @@ export const releaseTrainRoutes: FastifyPluginAsyncZod<ReleaseTrainRoutesOptions
       },
       async (request) => {
         const target = (request.params as Record<string, string>)[param] as string;
+        const { team, sourceGitTag } = request.query;
         const plan = await trains.prognosis({
           target,
           targetType,
-          team: request.query.team,
+          team,
+          sourceGitTag,
           caller: callerOf(request),
         });
         return { envsPrognoses: toEnvsPrognoses(plan) };

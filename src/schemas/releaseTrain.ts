@@ -84,11 +84,12 @@ export const TrainBodySchema = strictBody({ ciLink: CiLinkSchema.optional() })
   .nullish()
   .describe('Empty, or a JSON object');
 
+// The prognosis takes every parameter that changes what the train deploys, so it previews exactly it.
 export const PrognosisQuerySchema = z.object({
   team: TeamNameSchema.optional().describe("Only this team's apps"),
+  sourceGitTag: GitTagNameSchema.optional().describe('Take the upstream versions as of this tag'),
 });
 
 export const TrainQuerySchema = PrognosisQuerySchema.extend({
   gitTag: GitTagNameSchema.optional().describe("Create this tag on the train's commit (no commit, no tag)"),
-  sourceGitTag: GitTagNameSchema.optional().describe('Take the upstream versions as of this tag'),
 });

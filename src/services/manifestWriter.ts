@@ -1,12 +1,13 @@
 // Every write of the service: in the write queue, fetch (with a remote), read the tip, plan on it,
 // commit exactly the plan with a compare-and-swap on the branch (a push with a lease, with a
 // remote), and plan again from the start when the branch moved meanwhile. A commit is never
-// rebased or merged: a lock another replica added meanwhile is seen by the new plan.
+// rebased or merged: a lock another replica added meanwhile is seen by the new plan. Once the
+// commit is on the branch the write is done: what fails after it is logged, not answered.
 import { RefConflictError } from '../errors.js';
 import { gitBlobId } from '../manifest/blobId.js';
 import type { ManifestRepository } from '../manifest/repository.js';
 import { applyChanges } from '../planning/applyChanges.js';
-import type { Identity, WritePlan } from '../planning/changes.js';
+import type { Identity, TreeChange, WritePlan } from '../planning/changes.js';
 import type { Snapshot } from '../planning/model.js';
 import type { WriteQueue } from './writeQueue.js';
 
@@ -55,6 +56,11 @@ export interface WriterOptions {
   readonly retries?: RetryPolicy;
   /** Absent: no maintenance. */
   readonly maintenance?: MaintenancePolicy;
+  /**
+   * Told when something failed after the commit reached the branch (keeping the next snapshot,
+   * moving the clone's refs): the write is answered as done all the same.
+   */
+  readonly onAfterCommitError?: (error: unknown, commitId: string) => void;
 }
 
 export interface WriteOptions {
@@ -67,6 +73,7 @@ export class ManifestWriter {
   private readonly onRetry: () => void;
   private readonly retries: RetryPolicy;
   private readonly maintenance: MaintenancePolicy | undefined;
+  private readonly onAfterCommitError: (error: unknown, commitId: string) => void;
 
   constructor(
     readonly repo: ManifestRepository,
@@ -77,6 +84,7 @@ export class ManifestWriter {
     this.onRetry = options.onRetry ?? (() => {});
     this.retries = options.retries ?? LOCAL_RETRIES;
     this.maintenance = options.maintenance;
+    this.onAfterCommitError = options.onAfterCommitError ?? (() => {});
   }
 
   private commitsSinceMaintenance = 0;
@@ -104,30 +112,20 @@ export class ManifestWriter {
         const time = this.clock();
         const planned = await plan({ snapshot, time, emptyBlobId: await this.repo.emptyBlobId() });
         if (planned.changes.length === 0) return { result: planned.result, commitId: null };
+        let clonesRefsBehind: { error: unknown } | undefined;
+        let commitId: string | null;
         try {
-          const commitId = await this.repo.commit({
+          commitId = await this.repo.commit({
             parent: snapshot.commitId,
             changes: planned.changes,
             message: planned.message,
             author,
             time,
             tag: options.tag,
+            onClonesRefsBehind: (error) => {
+              clonesRefsBehind = { error };
+            },
           });
-          if (commitId === null) return { result: planned.result, commitId };
-          this.committed();
-          // The next request needs no read of the repo: the new snapshot follows from the plan.
-          const format = await this.repo.objectFormat();
-          const blobIds = new Map<string | Buffer, string>();
-          const blobIdOf = (content: string | Buffer) => {
-            let id = blobIds.get(content);
-            if (id === undefined) {
-              id = gitBlobId(content, format);
-              blobIds.set(content, id);
-            }
-            return id;
-          };
-          await this.repo.remember(applyChanges(snapshot, planned.changes, commitId, blobIdOf));
-          return { result: planned.result, commitId };
         } catch (error) {
           if (error instanceof RefConflictError && attempt < this.retries.maxAttempts) {
             this.onRetry();
@@ -137,7 +135,43 @@ export class ManifestWriter {
           }
           throw error;
         }
+        if (commitId === null) return { result: planned.result, commitId };
+        // The commit is on the branch: from here on nothing turns the answer into an error (a
+        // client would retry it, and an auto-numbered release would be made twice).
+        this.committed();
+        if (clonesRefsBehind) this.afterCommitFailed(clonesRefsBehind.error, commitId);
+        else await this.rememberNext(snapshot, planned.changes, commitId);
+        return { result: planned.result, commitId };
       }
     });
+  }
+
+  /** The next request needs no read of the repo: the new snapshot follows from the plan. */
+  private async rememberNext(
+    snapshot: Snapshot,
+    changes: readonly TreeChange[],
+    commitId: string,
+  ): Promise<void> {
+    try {
+      const format = await this.repo.objectFormat();
+      const blobIds = new Map<string | Buffer, string>();
+      const blobIdOf = (content: string | Buffer) => {
+        let id = blobIds.get(content);
+        if (id === undefined) {
+          id = gitBlobId(content, format);
+          blobIds.set(content, id);
+        }
+        return id;
+      };
+      await this.repo.remember(applyChanges(snapshot, changes, commitId, blobIdOf));
+    } catch (error) {
+      this.afterCommitFailed(error, commitId);
+    }
+  }
+
+  /** What is kept may not match the branch now: let go of it, the next request reads from git. */
+  private afterCommitFailed(error: unknown, commitId: string): void {
+    this.repo.forget();
+    this.onAfterCommitError(error, commitId);
   }
 }

@@ -92,3 +92,67 @@ describe('sourceGitTag', () => {
     expect(harness.fixture.tip()).toBe(before);
   });
 });
+
+describe('sourceGitTag on the prognosis', () => {
+  it('previews exactly the train with the same tag, which then commits that', async () => {
+    harness = await startHarness(WORLD);
+    harness.fixture.git(['tag', 'tested']);
+    harness.fixture.commit(
+      layoutFiles({ environments: { staging: { deployed: { checkout: 3, search: 4 } } } }),
+    );
+    const prognosis = await harness.app.inject({
+      url: '/api/environment-groups/prod/releasetrain/prognosis?sourceGitTag=tested',
+    });
+    expect(prognosis.statusCode).toBe(200);
+    const train = await harness.app.inject({
+      method: 'PUT',
+      url: '/api/environment-groups/prod/releasetrain?sourceGitTag=tested',
+    });
+    expect(train.statusCode).toBe(200);
+    expect(train.json().envsPrognoses).toEqual(prognosis.json().envsPrognoses);
+    // As of the tag staging ran checkout 2 and search 3: that is what prod-ca got.
+    expect(prognosis.json().envsPrognoses['prod-ca'].appsPrognoses.prognoses).toMatchObject({
+      checkout: { deployedVersion: { version: 2 } },
+      search: { skipCause: 'APP_ALREADY_IN_UPSTREAM_VERSION' },
+    });
+    expect(harness.fixture.show('environments/prod-ca/applications/checkout/version')).toBe(
+      '../../../../applications/checkout/releases/2',
+    );
+  });
+
+  it('shows the rollback a train from an old tag would make', async () => {
+    harness = await startHarness(WORLD);
+    harness.fixture.git(['tag', 'old']);
+    // Later staging and then prod-ca move on to checkout 3.
+    harness.fixture.commit(
+      layoutFiles({
+        environments: { staging: { deployed: { checkout: 3 } }, 'prod-ca': { deployed: { checkout: 3 } } },
+      }),
+    );
+    const url = '/api/environments/prod-ca/releasetrain/prognosis';
+    const current = await harness.app.inject({ url });
+    expect(current.json().envsPrognoses['prod-ca'].appsPrognoses.prognoses.checkout).toEqual({
+      skipCause: 'APP_ALREADY_IN_UPSTREAM_VERSION',
+    });
+    const fromOld = await harness.app.inject({ url: `${url}?sourceGitTag=old` });
+    expect(fromOld.json().envsPrognoses['prod-ca'].appsPrognoses.prognoses.checkout).toEqual({
+      deployedVersion: { version: 2 },
+    });
+  });
+
+  it('answers 404 naming an unknown tag', async () => {
+    harness = await startHarness(WORLD);
+    const response = await harness.app.inject({
+      url: '/api/environments/prod-ca/releasetrain/prognosis?sourceGitTag=nope',
+    });
+    expect(expectError(response, 404, 'TAG_NOT_FOUND').message).toContain("'nope'");
+  });
+
+  it('refuses a tag name git would not take with 400', async () => {
+    harness = await startHarness(WORLD);
+    const response = await harness.app.inject({
+      url: '/api/environments/prod-ca/releasetrain/prognosis?sourceGitTag=a..b',
+    });
+    expectError(response, 400, 'INVALID_INPUT');
+  });
+});

@@ -2,60 +2,17 @@
 // the next snapshot from the plan, after an outside commit it re-reads only the subtrees that
 // changed. Either way the snapshot must equal a fresh full read of the commit.
 import { afterEach, describe, expect, it } from 'vitest';
-import { CatFileBatch } from '../../src/manifest/catFileBatch.js';
-import type { ManifestRepository } from '../../src/manifest/repository.js';
-import type { Lock, Readable, Snapshot } from '../../src/planning/model.js';
 import { WORLD } from '../http/world.js';
 import { base64, type Harness, startHarness } from '../support/appHarness.js';
 import { layoutFiles } from '../support/layout.js';
-import { readSnapshotWithLsTree } from '../support/lsTreeSnapshot.js';
+import { expectTipSnapshotEqualsFullRead, fullRead, overviewOf } from '../support/snapshotEquality.js';
 
 let harness: Harness;
 afterEach(async () => harness?.close());
 
-/** Plain data of a snapshot, every release's manifests included, for deep equality. */
-async function plain(repo: ManifestRepository, snapshot: Snapshot): Promise<unknown> {
-  await repo.loadAllReleases(snapshot);
-  const readable = <T>(value: Readable<T>, map: (inner: T) => unknown) =>
-    value.ok ? { ok: true, value: map(value.value) } : value;
-  const locks = (value: ReadonlyMap<string, Lock>) => Object.fromEntries(value);
-  return {
-    commitId: snapshot.commitId,
-    environments: [...snapshot.environments.values()].map((environment) => ({
-      name: environment.name,
-      config: environment.config,
-      locks: readable(environment.locks, locks),
-      teamLocks: [...environment.teamLocks].map(([team, value]) => [team, readable(value, locks)]),
-      applications: [...environment.applications].map(([app, state]) => ({
-        app,
-        deployedVersion: state.deployedVersion,
-        queuedVersion: state.queuedVersion,
-        locks: readable(state.locks, locks),
-        deploymentRecord: state.deploymentRecord,
-      })),
-    })),
-    applications: [...snapshot.applications.values()].map((application) => ({
-      name: application.name,
-      team: application.team,
-      latestRelease: application.latestRelease,
-      releases: [...application.releases.values()].map((release) => ({
-        version: release.version,
-        manifests: Object.fromEntries(release.manifests ?? []),
-      })),
-    })),
-  };
-}
-
-async function expectEqualsFullRead(): Promise<void> {
-  const tip = harness.fixture.tip();
-  const kept = await harness.repo.snapshot(tip);
-  const objects = new CatFileBatch(harness.fixture.path);
-  try {
-    const full = await readSnapshotWithLsTree(harness.fixture.path, objects, tip);
-    expect(await plain(harness.repo, kept)).toEqual(await plain(harness.repo, full));
-  } finally {
-    objects.close();
-  }
+/** `kept`: after a commit of the service, whose snapshot it keeps without a read at request time. */
+async function expectEqualsFullRead(options: { kept?: boolean; context?: string } = {}): Promise<void> {
+  await expectTipSnapshotEqualsFullRead(harness.repo, harness.fixture.path, options);
 }
 
 const headers = { 'author-name': base64('Ana'), 'author-email': base64('ana@example.com') };
@@ -74,7 +31,7 @@ describe('the snapshot after a write of the service', () => {
     await harness.app.inject({ url: '/api/environment-groups/prod/releasetrain/prognosis' });
     // Only the manifests of the releases the train deployed were read; nothing after the commit.
     expect(harness.repo.objectsRead - readsBefore).toBeLessThan(20);
-    await expectEqualsFullRead();
+    await expectEqualsFullRead({ kept: true });
   });
 
   it('stays equal to a full read through locks, environments, releases and deployments', async () => {
@@ -123,7 +80,7 @@ describe('the snapshot after a write of the service', () => {
     for (const step of steps) {
       const response = await harness.app.inject(step);
       expect(response.statusCode, `${step.method} ${step.url}: ${response.body}`).toBeLessThan(300);
-      await expectEqualsFullRead();
+      await expectEqualsFullRead({ kept: true, context: `${step.method} ${step.url}` });
     }
     const form = [
       ['application', 'checkout'],
@@ -140,7 +97,104 @@ describe('the snapshot after a write of the service', () => {
       payload,
     });
     expect(release.statusCode).toBe(201);
-    await expectEqualsFullRead();
+    await expectEqualsFullRead({ kept: true });
+  });
+});
+
+describe('the snapshot after a write that deletes (git keeps no empty directories)', () => {
+  const put = (url: string) => ({
+    method: 'PUT' as const,
+    url,
+    headers: { ...headers, 'content-type': 'application/json' },
+    payload: JSON.stringify({ message: 'hold' }),
+  });
+  const del = (url: string) => ({ method: 'DELETE' as const, url, headers });
+  async function run(...steps: ReturnType<typeof put | typeof del>[]): Promise<void> {
+    for (const step of steps) {
+      const response = await harness.app.inject(step);
+      expect(response.statusCode, `${step.method} ${step.url}: ${response.body}`).toBeLessThan(300);
+      await expectEqualsFullRead({ kept: true, context: `${step.method} ${step.url}` });
+    }
+  }
+  const overviewApps = async (environment: string) => {
+    const overview = (await harness.app.inject({ url: '/api/overview' })).json();
+    const environments = overview.environmentGroups.flatMap(
+      (group: { environments: unknown[] }) => group.environments,
+    );
+    return Object.keys(
+      environments.find((entry: { name: string }) => entry.name === environment).applications,
+    );
+  };
+
+  it('drops an app whose only lock was removed, in an environment it never ran in', async () => {
+    harness = await startHarness(WORLD);
+    const url = '/api/environments/prod-ca/applications/billing/locks/ghost';
+    await run(put(url));
+    expect(await overviewApps('prod-ca')).toContain('billing');
+    await run(del(url));
+    expect(await overviewApps('prod-ca')).not.toContain('billing');
+    // The prognosis does not see it either: billing does not exist in prod-ca.
+    const prognosis = await harness.app.inject({ url: '/api/environments/prod-ca/releasetrain/prognosis' });
+    expect(prognosis.json().envsPrognoses['prod-ca'].appsPrognoses.prognoses.billing).toEqual({
+      skipCause: 'TEAM_IS_LOCKED',
+      teamLocks: expect.any(Array),
+    });
+  });
+
+  it('keeps the app whose directory still holds files the snapshot does not model', async () => {
+    harness = await startHarness({
+      ...WORLD,
+      'environments/prod-ca/applications/billing/notes.txt': 'kept\n',
+    });
+    const url = '/api/environments/prod-ca/applications/billing/locks/ghost';
+    await run(put(url), del(url));
+    expect(await overviewApps('prod-ca')).toContain('billing');
+  });
+
+  it("drops a team's entry with its last lock", async () => {
+    harness = await startHarness(WORLD);
+    await run(
+      put('/api/environments/dev/teams/shop/locks/one'),
+      put('/api/environments/dev/teams/shop/locks/two'),
+      del('/api/environments/dev/teams/shop/locks/one'),
+      del('/api/environments/dev/teams/shop/locks/two'),
+      del('/api/environments/prod-ca/teams/payments/locks/audit'),
+    );
+  });
+
+  it('drops an environment whose directory held nothing but the lock removed', async () => {
+    harness = await startHarness({
+      ...WORLD,
+      ...layoutFiles({
+        environments: { bare: { locks: { only: {} } }, 'bare-app': { appLocks: { docs: { only: {} } } } },
+      }),
+    });
+    await run(
+      del('/api/environments/bare/locks/only'),
+      del('/api/environments/bare-app/applications/docs/locks/only'),
+    );
+    const names = (await harness.app.inject({ url: '/api/overview' }))
+      .json()
+      .environmentGroups.map((group: { environmentGroupName: string }) => group.environmentGroupName);
+    expect(names).not.toContain('bare');
+    expect(names).not.toContain('bare-app');
+    expect((await harness.app.inject(del('/api/environments/bare/locks/only'))).statusCode).toBe(404);
+  });
+
+  it('replaces a lock in place, and keeps what a lock directory holds besides its fields out', async () => {
+    harness = await startHarness({ ...WORLD, 'environments/prod-de/locks/xmas/notes.txt': 'from outside\n' });
+    await run(put('/api/environments/prod-de/locks/xmas'), put('/api/environment-groups/prod/locks/xmas'));
+  });
+
+  it('equals a fresh read in the overview too', async () => {
+    harness = await startHarness(WORLD);
+    await run(
+      put('/api/environments/prod-jp/applications/search/locks/hold'),
+      del('/api/environments/prod-jp/applications/search/locks/hold'),
+    );
+    const overview = (await harness.app.inject({ url: '/api/overview' })).json();
+    const fresh = await overviewOf(harness.repo, await fullRead(harness.fixture.path, harness.fixture.tip()));
+    expect(overview).toEqual(fresh);
   });
 });
 
