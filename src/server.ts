@@ -45,8 +45,15 @@ async function main(): Promise<void> {
           timeoutMs: config.GIT_REMOTE_TIMEOUT_SECONDS * 1000,
         });
   const prepared = remote ? await prepareClone(remote) : undefined;
-  const repo = createManifestRepository({ path, branch: config.MANIFEST_REPO_BRANCH, remote });
-  const { created } = remote ? { created: false } : await repo.open();
+  const repo = createManifestRepository({
+    path,
+    branch: config.MANIFEST_REPO_BRANCH,
+    remote,
+    // Told only while requests run, when `app` exists.
+    warn: (details, message) => app.log.warn(details, message),
+  });
+  const opened = remote ? undefined : await repo.open();
+  const created = opened?.created ?? false;
   const app = await buildApp({
     repo,
     logger: { level: config.LOG_LEVEL },
@@ -70,6 +77,12 @@ async function main(): Promise<void> {
     );
     if (fetchError)
       app.log.warn({ err: fetchError }, 'the remote cannot be fetched now; serving the clone as it is');
+  }
+  if (opened && opened.removedStaleFiles.length > 0) {
+    app.log.info(
+      { path, removedStaleFiles: opened.removedStaleFiles },
+      'removed what killed processes left in the manifest repo',
+    );
   }
   // Only the embedded default is seeded; a configured repo is the user's own.
   if (created && config.MANIFEST_REPO_PATH === undefined) {

@@ -31,6 +31,9 @@ export function gitEnvironment(): NodeJS.ProcessEnv {
 /** `-c` options for every git command of the service. */
 export const GIT_OPTIONS = ['-c', 'gc.auto=0', '-c', 'core.quotePath=false', '-c', 'maintenance.auto=false'];
 
+/** Where the git adapter reports what went wrong without failing the request (pino's argument order). */
+export type Warn = (details: Record<string, unknown>, message: string) => void;
+
 export interface GitResult {
   readonly code: number;
   readonly stdout: Buffer;

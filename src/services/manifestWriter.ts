@@ -2,7 +2,7 @@
 // commit exactly the plan with a compare-and-swap on the branch (a push with a lease, with a
 // remote), and plan again from the start when the branch moved meanwhile. A commit is never
 // rebased or merged: a lock another replica added meanwhile is seen by the new plan.
-import { RefConflictError } from '../errors.js';
+import { RefConflictError, RefLockedError } from '../errors.js';
 import { gitBlobId } from '../manifest/blobId.js';
 import type { ManifestRepository } from '../manifest/repository.js';
 import { applyChanges } from '../planning/applyChanges.js';
@@ -53,13 +53,19 @@ export function jitteredRetries(
 
 /**
  * A local repository: other processes on the machine (or containers sharing the volume) race us.
- * Their writes take milliseconds: short waits, and enough attempts that a process is not starved.
+ * Their writes take milliseconds: short waits, and enough attempts that only a lock file that stays
+ * ends in 503.
  */
 export const LOCAL_RETRIES: RetryPolicy = jitteredRetries(10, { firstMs: 10, capMs: 500 });
 
 /** Replicas race each other on the git server, each write a fetch and a push: longer waits. */
 export function remoteRetries(maxAttempts: number, random: () => number = Math.random): RetryPolicy {
   return jitteredRetries(maxAttempts, { firstMs: 50, capMs: 2000 }, random);
+}
+
+/** A lost race for the branch: it moved, or another process held its lock at that moment. */
+function lostRace(error: unknown): boolean {
+  return error instanceof RefConflictError || error instanceof RefLockedError;
 }
 
 export interface MaintenancePolicy {
@@ -70,7 +76,7 @@ export interface MaintenancePolicy {
 
 export interface WriterOptions {
   readonly clock: () => Date;
-  /** Told each time a write is planned again because the branch moved. */
+  /** Told each time a write is planned again because it lost a race for the branch. */
   readonly onRetry?: () => void;
   /** Default: LOCAL_RETRIES. */
   readonly retries?: RetryPolicy;
@@ -150,7 +156,7 @@ export class ManifestWriter {
           await this.repo.remember(applyChanges(snapshot, planned.changes, commitId, blobIdOf));
           return { result: planned.result, commitId };
         } catch (error) {
-          if (error instanceof RefConflictError && attempt < this.retries.maxAttempts) {
+          if (lostRace(error) && attempt < this.retries.maxAttempts) {
             this.onRetry();
             const wait = this.retries.backoffMs(attempt);
             if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));

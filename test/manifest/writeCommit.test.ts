@@ -509,7 +509,7 @@ describe('independence from the machine’s git configuration', () => {
         time: TIME,
       });
       const fresh = openAdapter(created);
-      expect(await fresh.open()).toEqual({ created: true });
+      expect(await fresh.open()).toEqual({ created: true, removedStaleFiles: [] });
     });
     expect(gitText(fixture.path, ['log', '-1', '--format=%an / %cn / %G?'])).toBe('Ana Lima / Trainyard / N');
     expect(blobBytes(fixture.path, 'HEAD', 'crlf')).toEqual(Buffer.from('a\nb\n'));
