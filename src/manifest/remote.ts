@@ -3,7 +3,7 @@
 // Every remote command runs in its own process group and is killed as a whole after a bound.
 import { spawn } from 'node:child_process';
 import { AppError, RefConflictError, RefLockedError } from '../errors.js';
-import { GIT_OPTIONS, type GitResult, gitEnvironment, runGit } from './git.js';
+import { GIT_OPTIONS, type GitResult, gitEnvironment, runGit, trackProcessGroup } from './git.js';
 import { gitDirOf, lockFileIn, STALE_LOCK_AGE_MS } from './staleFiles.js';
 import { tagExists } from './writeCommit.js';
 
@@ -215,11 +215,13 @@ function runRemoteGit(
   });
   return new Promise((resolve, reject) => {
     // Its own process group, so a timeout kills git and its helpers (ssh, remote-http) together.
-    const child = spawn('git', [...GIT_OPTIONS, '-C', repoPath, ...args], {
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
-    });
+    const child = trackProcessGroup(
+      spawn('git', [...GIT_OPTIONS, '-C', repoPath, ...args], {
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        detached: true,
+      }),
+    );
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
     let timedOut = false;
