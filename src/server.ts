@@ -22,6 +22,7 @@ import { prepareClone } from './manifest/clone.js';
 import { seedDemo } from './manifest/demoSeed.js';
 import { Remote } from './manifest/remote.js';
 import { createManifestRepository } from './manifest/repository.js';
+import { shutdownGraceMs } from './shutdownGrace.js';
 
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
@@ -97,9 +98,12 @@ async function main(): Promise<void> {
     );
   }
 
-  closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
-    if (err) app.log.error({ err }, 'stopping after an unexpected error');
-    else app.log.info({ signal }, 'stopping');
+  // Long enough for the longest write in flight (a push may take the git timeout, times attempts).
+  const graceMs = shutdownGraceMs(config);
+  closeWithGrace({ delay: graceMs }, async ({ signal, err }) => {
+    const graceSeconds = Math.ceil(graceMs / 1000);
+    if (err) app.log.error({ err, graceSeconds }, 'stopping after an unexpected error');
+    else app.log.info({ signal, graceSeconds }, 'stopping');
     // New requests get 503 while the ones in flight (a train and its commit) finish. A keep-alive
     // connection that served one stays open after its answer, so idle ones are closed as they appear.
     const idleConnections = setInterval(() => app.server.closeIdleConnections(), 100);

@@ -1,10 +1,13 @@
-// Stopping the service as an orchestrator does, with a real process: an exit on an unexpected
-// error, a SIGKILL; and after each, no git process the service started is left running.
+// Stopping the service as an orchestrator does, with a real process: SIGTERM while a push hangs
+// (the write is answered before the process exits 0), an exit on an unexpected error, a SIGKILL;
+// and after each, no git process the service started is left running.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { generateWorkload } from '../bench/workload.js';
+import { loadConfig } from '../src/config.js';
+import { shutdownGraceMs } from '../src/shutdownGrace.js';
 import { startGitDaemon, startProxy } from './support/gitDaemon.js';
 import { descendantsOf, processesIn, stillRunning, waitUntil } from './support/processes.js';
 import { killAllServices, startService } from './support/serviceProcess.js';
@@ -49,6 +52,30 @@ function putLock(base: string, id: string): Promise<Response> {
 }
 
 describe('shutdown', () => {
+  it('SIGTERM while a push hangs: the write is answered 504 after the git timeout, then the process exits 0 and no git process of it is left', async () => {
+    const dir = await tempDir();
+    const { proxy, clone, env } = await hangableRemote(dir, 2);
+    const service = startService(dir, env);
+    const base = await service.listening;
+
+    proxy.hang('pushes');
+    const pushHangs = proxy.nextHung();
+    const write = putLock(base, 'during-shutdown');
+    await pushHangs;
+    const gitChildren = descendantsOf(service.child.pid as number);
+    expect(gitChildren.map(({ args }) => args).join('\n')).toMatch(/git .*push/);
+    service.child.kill('SIGTERM');
+
+    const answer = await write;
+    expect(answer.status).toBe(504);
+    expect(((await answer.json()) as { code: string }).code).toBe('REMOTE_TIMEOUT');
+    expect(await service.exited).toBe(0);
+    // The grace it waited with is the one computed from its configuration.
+    const stopping = JSON.parse(await service.logLine(/"msg":"stopping"/)) as { graceSeconds: number };
+    expect(stopping.graceSeconds).toBe(Math.ceil(shutdownGraceMs(loadConfig(env)) / 1000));
+    await waitUntil(() => stillRunning(gitChildren).length === 0 && processesIn(clone).length === 0);
+  }, 60_000);
+
   it('an unexpected error, then a second signal while a push hangs: the process exits 1 at once, and the hung git is killed with its process group', async () => {
     const dir = await tempDir();
     // A timeout far beyond the test: only the service's exit can end this push.

@@ -40,7 +40,7 @@ const PASSED_THROUGH = [
 ];
 
 /** How long a killed command gets to clean up its lock files before SIGKILL. */
-const KILL_GRACE_MS = 1000;
+export const KILL_GRACE_MS = 1000;
 
 export class Remote {
   readonly repoPath: string;
