@@ -102,7 +102,9 @@ export async function moveRefs(repoPath: string, move: RefMove, warn: Warn = () 
   if (lockFile !== undefined) {
     const { removed } = await checkLockFiles(gitDir, [lockFile]);
     for (const file of removed) warn({ file }, 'removed a stale lock file that a killed git process left');
-    throw new RefLockedError(lockFile, STALE_LOCK_AGE_MS / 60_000);
+    // Only a compare-and-swap move is "nothing was written, try again"; a move without one follows
+    // a push that the remote took already.
+    if (move.parent !== undefined) throw new RefLockedError(lockFile, STALE_LOCK_AGE_MS / 60_000);
   }
   // Neither a moved branch, a lock nor a taken tag: nothing to retry.
   throw new GitCommandError(['update-ref'], result);
