@@ -47,10 +47,15 @@ export async function startGitDaemon(baseDir: string, onCleanup: OnCleanup): Pro
       '--informative-errors',
       baseDir,
     ],
-    { env: gitEnvironment(), stdio: 'ignore' },
+    // A group of its own: `git daemon` runs git-daemon as a child, which outlives a kill of git alone.
+    { env: gitEnvironment(), stdio: 'ignore', detached: true },
   );
   onCleanup(() => {
-    daemon.kill('SIGKILL');
+    try {
+      if (daemon.pid !== undefined) process.kill(-daemon.pid, 'SIGKILL');
+    } catch {
+      // gone already
+    }
   });
   await waitForPort(port);
   return port;
