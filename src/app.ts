@@ -191,6 +191,8 @@ export async function buildApp({
   });
 
   const queue = new WriteQueue();
+  // On shutdown the write that runs finishes; those still waiting get 503 (the grace covers one write).
+  app.addHook('preClose', async () => queue.close());
   const metrics = new Metrics(() => queue.depth);
   app.addHook('onResponse', async (request, reply) => {
     if (request.method !== 'GET' && request.method !== 'HEAD') {

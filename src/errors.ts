@@ -86,3 +86,22 @@ export class RefConflictError extends AppError {
     this.name = 'RefConflictError';
   }
 }
+
+/**
+ * A lock file of git's ref store blocks the write (another git process writes the ref now, or one
+ * was killed while it did). `lockFile` is the path inside the repository, never a host path.
+ */
+export class RefLockedError extends AppError {
+  readonly lockFile: string;
+
+  constructor(lockFile: string, staleAfterMinutes: number) {
+    super(
+      'REPO_BUSY',
+      `The manifest repo is locked: ${lockFile} exists, so the branch cannot be moved; nothing was written. ` +
+        `A git process is writing, or one was killed while it did: the service removes the file once it is ${staleAfterMinutes} minutes old; remove it sooner if no git process works in the repository.`,
+      { retryAfterSeconds: 5 },
+    );
+    this.name = 'RefLockedError';
+    this.lockFile = lockFile;
+  }
+}

@@ -22,6 +22,7 @@ import { prepareClone } from './manifest/clone.js';
 import { seedDemo } from './manifest/demoSeed.js';
 import { Remote } from './manifest/remote.js';
 import { createManifestRepository } from './manifest/repository.js';
+import { shutdownGraceMs } from './shutdownGrace.js';
 
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
@@ -45,8 +46,15 @@ async function main(): Promise<void> {
           timeoutMs: config.GIT_REMOTE_TIMEOUT_SECONDS * 1000,
         });
   const prepared = remote ? await prepareClone(remote) : undefined;
-  const repo = createManifestRepository({ path, branch: config.MANIFEST_REPO_BRANCH, remote });
-  const { created } = remote ? { created: false } : await repo.open();
+  const repo = createManifestRepository({
+    path,
+    branch: config.MANIFEST_REPO_BRANCH,
+    remote,
+    // Told only while requests run, when `app` exists.
+    warn: (details, message) => app.log.warn(details, message),
+  });
+  const opened = remote ? undefined : await repo.open();
+  const created = opened?.created ?? false;
   const app = await buildApp({
     repo,
     logger: { level: config.LOG_LEVEL },
@@ -75,6 +83,12 @@ async function main(): Promise<void> {
     if (fetchError)
       app.log.warn({ err: fetchError }, 'the remote cannot be fetched now; serving the clone as it is');
   }
+  if (opened && opened.removedStaleFiles.length > 0) {
+    app.log.info(
+      { path, removedStaleFiles: opened.removedStaleFiles },
+      'removed what killed processes left in the manifest repo',
+    );
+  }
   // Only the embedded default is seeded; a configured repo is the user's own.
   if (created && config.MANIFEST_REPO_PATH === undefined) {
     const commitId = await seedDemo(repo, new Date());
@@ -93,9 +107,12 @@ async function main(): Promise<void> {
     );
   }
 
-  closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
-    if (err) app.log.error({ err }, 'stopping after an unexpected error');
-    else app.log.info({ signal }, 'stopping');
+  // Long enough for the longest write in flight (a push may take the git timeout, times attempts).
+  const graceMs = shutdownGraceMs(config);
+  closeWithGrace({ delay: graceMs }, async ({ signal, err }) => {
+    const graceSeconds = Math.ceil(graceMs / 1000);
+    if (err) app.log.error({ err, graceSeconds }, 'stopping after an unexpected error');
+    else app.log.info({ signal, graceSeconds }, 'stopping');
     // New requests get 503 while the ones in flight (a train and its commit) finish. A keep-alive
     // connection that served one stays open after its answer, so idle ones are closed as they appear.
     const idleConnections = setInterval(() => app.server.closeIdleConnections(), 100);

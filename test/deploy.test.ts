@@ -8,6 +8,7 @@ import { parsePolicy } from '../src/auth/policy.js';
 import { parseTeamsFile } from '../src/auth/teams.js';
 import { parseTokensFile } from '../src/auth/tokens.js';
 import { ConfigSchema, loadConfig } from '../src/config.js';
+import { shutdownGraceMs } from '../src/shutdownGrace.js';
 
 const root = new URL('..', import.meta.url);
 // biome-ignore lint/suspicious/noExplicitAny: Kubernetes objects, read the way kubectl would
@@ -98,9 +99,12 @@ describe('deploy/kubernetes.yaml', () => {
     expect(pod.securityContext.runAsNonRoot).toBe(true);
     expect(container.readinessProbe.httpGet.path).toBe('/readyz');
     expect(container.livenessProbe.httpGet.path).toBe('/healthz');
-    // Longer than a push may take, so that a write in flight finishes after SIGTERM.
-    expect(pod.terminationGracePeriodSeconds).toBeGreaterThan(
-      loadConfig(resolvedEnvironment()).GIT_REMOTE_TIMEOUT_SECONDS,
-    );
+  });
+
+  it('gives a pod longer to stop than the service waits for its longest write after SIGTERM', () => {
+    // The service's grace, from the example's own settings (test/shutdown.test.ts: it answers the
+    // write in flight within it, then exits 0); Kubernetes' SIGKILL must come after it.
+    const graceMs = shutdownGraceMs(loadConfig(resolvedEnvironment()));
+    expect(pod.terminationGracePeriodSeconds * 1000).toBeGreaterThan(graceMs);
   });
 });

@@ -1,13 +1,13 @@
 // Several service processes on one git server (git daemon on 127.0.0.1): concurrent writes from
 // every replica and from an outside clone, a replica killed mid-train, a remote that hangs.
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { appName, generateWorkload, prodName } from '../bench/workload.js';
 import { gitEnvironment } from '../src/manifest/git.js';
+import { startGitDaemon, startProxy } from './support/gitDaemon.js';
 import { killAllServices, type ServiceProcess, startService } from './support/serviceProcess.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -26,80 +26,6 @@ async function tempDir(): Promise<string> {
   return dir;
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-async function waitForPort(port: number): Promise<void> {
-  for (let attempt = 0; attempt < 100; attempt++) {
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = connect(port, '127.0.0.1', () => {
-        socket.end();
-        resolve(true);
-      });
-      socket.on('error', () => resolve(false));
-    });
-    if (open) return;
-    await sleep(50);
-  }
-  throw new Error(`nothing listens on ${port}`);
-}
-
-/** `git daemon` serving every repository under `baseDir`, pushes allowed. */
-async function startGitDaemon(baseDir: string): Promise<number> {
-  const port = await freePort();
-  const daemon: ChildProcess = spawn(
-    'git',
-    [
-      'daemon',
-      '--reuseaddr',
-      '--listen=127.0.0.1',
-      `--port=${port}`,
-      `--base-path=${baseDir}`,
-      '--export-all',
-      '--enable=receive-pack',
-      '--informative-errors',
-      baseDir,
-    ],
-    { env: gitEnvironment(), stdio: 'ignore' },
-  );
-  cleanups.push(() => {
-    daemon.kill('SIGKILL');
-  });
-  await waitForPort(port);
-  return port;
-}
-
-/** A TCP proxy in front of the git daemon that can be made to swallow connections (a hung remote). */
-async function startProxy(targetPort: number): Promise<{ port: number; hang: (on: boolean) => void }> {
-  let hanging = false;
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((client) => {
-    sockets.add(client);
-    client.on('close', () => sockets.delete(client));
-    client.on('error', () => {});
-    if (hanging) return; // accepted, never answered
-    const upstream = connect(targetPort, '127.0.0.1');
-    upstream.on('error', () => client.destroy());
-    client.pipe(upstream).pipe(client);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  cleanups.push(() => {
-    for (const socket of sockets) socket.destroy();
-    server.close();
-  });
-  return {
-    port: (server.address() as { port: number }).port,
-    hang: (on) => {
-      hanging = on;
-    },
-  };
-}
-
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A small world: dev (latest) -> staging -> prod-01..03 (group prod), with locks in prod. */
@@ -108,7 +34,7 @@ const WORLD = { name: 'replicas', apps: 12, prodEnvironments: 3, releasesPerApp:
 async function remoteWorld(dir: string): Promise<{ port: number; remote: string; url: string }> {
   const remote = join(dir, 'remote.git');
   await generateWorkload(remote, WORLD);
-  const port = await startGitDaemon(dir);
+  const port = await startGitDaemon(dir, (cleanup) => cleanups.push(cleanup));
   return { port, remote, url: `git://127.0.0.1:${port}/remote.git` };
 }
 
@@ -418,7 +344,7 @@ describe('several replicas on one git server', () => {
   it('a remote that hangs: 504 within the bound, reads go on, and writes work again when it is back', async () => {
     const dir = await tempDir();
     const { port, remote } = await remoteWorld(dir);
-    const proxy = await startProxy(port);
+    const proxy = await startProxy(port, (cleanup) => cleanups.push(cleanup));
     const replica = startReplica(dir, `git://127.0.0.1:${proxy.port}/remote.git`, 'h', {
       GIT_REMOTE_TIMEOUT_SECONDS: '2',
     });

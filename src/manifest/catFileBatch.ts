@@ -2,7 +2,7 @@
 // repository: a batch of reads is one write and one flush, instead of a process (or a flush)
 // per object.
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
-import { GIT_OPTIONS, gitEnvironment } from './git.js';
+import { GIT_OPTIONS, gitEnvironment, trackProcessGroup } from './git.js';
 
 export interface GitObject {
   readonly oid: string;
@@ -55,10 +55,14 @@ export class CatFileBatch {
 
   private ensureStarted(): ChildProcessWithoutNullStreams {
     if (this.child) return this.child;
-    const child = spawn(
-      'git',
-      [...GIT_OPTIONS, '-C', this.repoPath, 'cat-file', '--batch-command', '--buffer'],
-      { env: gitEnvironment(), stdio: ['pipe', 'pipe', 'pipe'] },
+    // Its own process group, killed when the service exits (git.ts); a SIGKILLed service cannot do
+    // that, and then cat-file ends on the end of its stdin.
+    const child = trackProcessGroup(
+      spawn('git', [...GIT_OPTIONS, '-C', this.repoPath, 'cat-file', '--batch-command', '--buffer'], {
+        env: gitEnvironment(),
+        stdio: ['pipe', 'pipe', 'pipe'],
+        detached: true,
+      }),
     );
     this.buffer = Buffer.alloc(0);
     child.stdout.on('data', (chunk: Buffer) => this.onData(chunk));

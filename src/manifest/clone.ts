@@ -1,16 +1,17 @@
 // The local clone of a remote manifest repo is a cache: made at the first start, reused and
 // brought up to date after that, cleaned of what a crash left behind, replaced when corrupt.
-import { mkdir, readdir, readFile, readlink, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { gitOutput, runGit } from './git.js';
 import type { Remote } from './remote.js';
+import { removeStaleGitFiles } from './staleFiles.js';
 
 /** Written into every clone the service makes: only such a directory is ever deleted by it. */
 export const CLONE_MARKER = 'trainyard-clone';
 
 export interface PreparedClone {
   readonly action: 'cloned' | 'reused' | 'replaced';
-  /** Lock and temporary files of a crashed git process that were removed. */
+  /** Lock and temporary files and scratch refs that killed processes left, removed (staleFiles.ts). */
   readonly removedStaleFiles: readonly string[];
   /** Why the clone was replaced, when it was. */
   readonly corruption?: string;
@@ -86,72 +87,4 @@ async function checkClone(path: string): Promise<string | undefined> {
   const fsck = await runGit(path, ['fsck', '--connectivity-only', '--no-dangling', '--no-progress']);
   if (fsck.code !== 0) return fsck.stderr.trim().split('\n')[0] || 'git fsck failed';
   return undefined;
-}
-
-/**
- * Removes the lock and temporary files a killed git process leaves behind (`*.lock` at the top and
- * under refs, `shallow.lock`, `tmp_pack_*`, ...), unless a git process still works in the repository.
- * Returns the paths removed (relative to the repository).
- */
-export async function removeStaleGitFiles(path: string): Promise<string[]> {
-  const gitDir = (await stat(join(path, '.git')).catch(() => undefined))?.isDirectory()
-    ? join(path, '.git')
-    : path;
-  if ((await gitProcessesIn([path, gitDir])).length > 0) return [];
-  const stale: string[] = [];
-  const topLevel = await readdir(gitDir).catch(() => [] as string[]);
-  for (const name of topLevel) if (name.endsWith('.lock')) stale.push(name);
-  for (const file of await listFiles(join(gitDir, 'refs'))) {
-    if (file.endsWith('.lock')) stale.push(join('refs', file));
-  }
-  for (const dir of ['objects/pack', 'objects']) {
-    for (const name of await readdir(join(gitDir, dir)).catch(() => [] as string[])) {
-      if (/^tmp_(pack|idx|rev|obj)_/.test(name) || (dir === 'objects/pack' && name.endsWith('.lock'))) {
-        stale.push(join(dir, name));
-      }
-    }
-  }
-  // Scratch refs of writes that never finished (named after their process, which is gone).
-  for (const file of await listFiles(join(gitDir, 'refs/trainyard/pending'))) {
-    const pid = Number(file.split('-')[0]);
-    if (!isAlive(pid)) stale.push(join('refs/trainyard/pending', file));
-  }
-  await Promise.all(stale.map((file) => rm(join(gitDir, file), { recursive: true, force: true })));
-  return stale;
-}
-
-async function listFiles(dir: string, prefix = ''): Promise<string[]> {
-  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
-  const files: string[] = [];
-  for (const entry of entries) {
-    const relative = prefix ? `${prefix}/${entry.name}` : entry.name;
-    if (entry.isDirectory()) files.push(...(await listFiles(join(dir, entry.name), relative)));
-    else files.push(relative);
-  }
-  return files;
-}
-
-function isAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** Git processes whose working directory is one of these (git -C changes into the repository). */
-async function gitProcessesIn(paths: readonly string[]): Promise<number[]> {
-  const wanted = new Set(paths.map((path) => resolve(path)));
-  const pids = await readdir('/proc').catch(() => [] as string[]);
-  const found: number[] = [];
-  for (const entry of pids) {
-    if (!/^\d+$/.test(entry)) continue;
-    const cwd = await readlink(`/proc/${entry}/cwd`).catch(() => undefined);
-    if (cwd === undefined || !wanted.has(cwd)) continue;
-    const command = await readFile(`/proc/${entry}/comm`, 'utf8').catch(() => '');
-    if (command.startsWith('git')) found.push(Number(entry));
-  }
-  return found;
 }

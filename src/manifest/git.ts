@@ -1,6 +1,6 @@
 // Running git: never prompts, never reads the machine's global or system config, C locale,
 // and an explicit identity, so the service behaves the same on every machine.
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import type { Identity } from '../planning/changes.js';
 
 export type GitIdentity = Identity;
@@ -31,6 +31,9 @@ export function gitEnvironment(): NodeJS.ProcessEnv {
 /** `-c` options for every git command of the service. */
 export const GIT_OPTIONS = ['-c', 'gc.auto=0', '-c', 'core.quotePath=false', '-c', 'maintenance.auto=false'];
 
+/** Where the git adapter reports what went wrong without failing the request (pino's argument order). */
+export type Warn = (details: Record<string, unknown>, message: string) => void;
+
 export interface GitResult {
   readonly code: number;
   readonly stdout: Buffer;
@@ -47,6 +50,42 @@ export class GitCommandError extends Error {
   }
 }
 
+/**
+ * The process groups of the git children still running. Process-wide by nature: they are killed
+ * when the process exits, however it exits, so that no git (or helper of it) is left orphaned.
+ */
+const runningGroups = new Set<number>();
+let exitHookInstalled = false;
+
+/**
+ * Tracks a child spawned with `detached: true` (its own process group, so that its helpers, such
+ * as ssh or git-remote-http, go with it) until it exits. On any exit of the process the groups
+ * still running get SIGTERM, on which git removes its lock files; nothing can wait for more then.
+ */
+export function trackProcessGroup<T extends ChildProcess>(child: T): T {
+  const group = child.pid;
+  if (group === undefined) return child; // it failed to start; its 'error' event tells
+  if (!exitHookInstalled) {
+    process.on('exit', () => killGitProcessGroups('SIGTERM'));
+    exitHookInstalled = true;
+  }
+  runningGroups.add(group);
+  // 'close', not 'exit': helpers of the group may hold its pipes after git itself exited.
+  child.once('close', () => runningGroups.delete(group));
+  return child;
+}
+
+/** Signals every git process group the service started that still runs. */
+export function killGitProcessGroups(signal: NodeJS.Signals): void {
+  for (const group of runningGroups) {
+    try {
+      process.kill(-group, signal);
+    } catch {
+      // The group is gone already.
+    }
+  }
+}
+
 /** Runs one git command in `repoPath`; resolves whatever the exit code. */
 export function runGit(
   repoPath: string,
@@ -54,10 +93,13 @@ export function runGit(
   input?: string | Buffer,
 ): Promise<GitResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn('git', [...GIT_OPTIONS, '-C', repoPath, ...args], {
-      env: gitEnvironment(),
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+    const child = trackProcessGroup(
+      spawn('git', [...GIT_OPTIONS, '-C', repoPath, ...args], {
+        env: gitEnvironment(),
+        stdio: ['pipe', 'pipe', 'pipe'],
+        detached: true,
+      }),
+    );
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
     child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));

@@ -2,8 +2,9 @@
 // the tip the write was planned on, and classify what the server answered from `--porcelain`.
 // Every remote command runs in its own process group and is killed as a whole after a bound.
 import { spawn } from 'node:child_process';
-import { AppError, RefConflictError } from '../errors.js';
-import { GIT_OPTIONS, type GitResult, gitEnvironment, runGit } from './git.js';
+import { AppError, RefConflictError, RefLockedError } from '../errors.js';
+import { GIT_OPTIONS, type GitResult, gitEnvironment, runGit, trackProcessGroup } from './git.js';
+import { gitDirOf, lockFileIn, STALE_LOCK_AGE_MS } from './staleFiles.js';
 import { tagExists } from './writeCommit.js';
 
 export interface RemoteOptions {
@@ -39,7 +40,7 @@ const PASSED_THROUGH = [
 ];
 
 /** How long a killed command gets to clean up its lock files before SIGKILL. */
-const KILL_GRACE_MS = 1000;
+export const KILL_GRACE_MS = 1000;
 
 export class Remote {
   readonly repoPath: string;
@@ -88,10 +89,10 @@ export class Remote {
       '+refs/tags/*:refs/tags/*',
     ]);
     if (result.code !== 0) {
-      if (!/couldn't find remote ref/.test(result.stderr)) throw this.failure('fetch', result);
+      if (!/couldn't find remote ref/.test(result.stderr)) throw await this.fetchFailure(result);
       // An empty remote (a new repository): take its tags, and have no branch either.
       const tagsOnly = await this.run([...fetchArgs, 'origin', '+refs/tags/*:refs/tags/*']);
-      if (tagsOnly.code !== 0) throw this.failure('fetch', tagsOnly);
+      if (tagsOnly.code !== 0) throw await this.fetchFailure(tagsOnly);
       await runGit(this.repoPath, ['update-ref', '-d', branchRef]);
     }
     this.lastFetchStarted = started;
@@ -153,6 +154,13 @@ export class Remote {
     return tip !== parent;
   }
 
+  /** A lock file in the clone stops the fetch from moving its refs: 503 naming it, retried like a race. */
+  private async fetchFailure(result: RemoteResult): Promise<AppError> {
+    const lockFile = result.timedOut ? undefined : lockFileIn(result.stderr, await gitDirOf(this.repoPath));
+    if (lockFile !== undefined) return new RefLockedError(lockFile, STALE_LOCK_AGE_MS / 60_000);
+    return this.failure('fetch', result);
+  }
+
   private failure(operation: string, result: RemoteResult): AppError {
     if (result.timedOut) {
       return new AppError(
@@ -207,11 +215,13 @@ function runRemoteGit(
   });
   return new Promise((resolve, reject) => {
     // Its own process group, so a timeout kills git and its helpers (ssh, remote-http) together.
-    const child = spawn('git', [...GIT_OPTIONS, '-C', repoPath, ...args], {
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
-    });
+    const child = trackProcessGroup(
+      spawn('git', [...GIT_OPTIONS, '-C', repoPath, ...args], {
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        detached: true,
+      }),
+    );
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
     let timedOut = false;

@@ -4,10 +4,17 @@ import { mkdir, readdir, realpath, stat } from 'node:fs/promises';
 import type { DerivedSnapshot } from '../planning/applyChanges.js';
 import type { Snapshot } from '../planning/model.js';
 import { CatFileBatch } from './catFileBatch.js';
-import { GitCommandError, type GitIdentity, gitOutput, runGit, SERVICE_IDENTITY } from './git.js';
+import { GitCommandError, type GitIdentity, gitOutput, runGit, SERVICE_IDENTITY, type Warn } from './git.js';
 import { type LogEntry, type LogOptions, readLog } from './gitLog.js';
 import type { Remote } from './remote.js';
 import { SnapshotReader } from './snapshotReader.js';
+import {
+  checkLockFiles,
+  gitDirOf,
+  refLockFiles,
+  removeStaleGitFiles,
+  STALE_LOCK_AGE_MS,
+} from './staleFiles.js';
 import { conflictingTag, createCommit, moveRefs, type TreeChange, writeCommit } from './writeCommit.js';
 
 const SNAPSHOTS_KEPT = 3;
@@ -18,6 +25,8 @@ export interface ManifestRepositoryOptions {
   readonly committer?: GitIdentity;
   /** The git server this repository is a clone of: every write is pushed there before it counts. */
   readonly remote?: Remote;
+  /** Told what went wrong without failing a request (a scratch ref left, a stale lock removed). */
+  readonly warn?: Warn;
 }
 
 export interface CommitChanges {
@@ -41,6 +50,7 @@ export class ManifestRepository {
   readonly ref: string;
   readonly committer: GitIdentity;
   readonly remote: Remote | undefined;
+  private readonly warn: Warn;
   private readonly objects: CatFileBatch;
   /** The last snapshots read, by commit id (the tip, and the source of a tagged train). */
   private readonly snapshots = new Map<string | null, Snapshot>();
@@ -55,6 +65,7 @@ export class ManifestRepository {
     this.ref = `refs/heads/${options.branch}`;
     this.committer = options.committer ?? SERVICE_IDENTITY;
     this.remote = options.remote;
+    this.warn = options.warn ?? (() => {});
     this.objects = new CatFileBatch(options.path);
   }
 
@@ -70,16 +81,17 @@ export class ManifestRepository {
 
   /**
    * Makes sure a repository exists at the path: creates a bare one when the path is missing or
-   * an empty directory. Returns true when it was created.
+   * an empty directory (`created`). An existing one is cleaned of what killed processes left
+   * (`removedStaleFiles`, see staleFiles.ts).
    */
-  async open(): Promise<{ created: boolean }> {
+  async open(): Promise<{ created: boolean; removedStaleFiles: readonly string[] }> {
     const existing = await stat(this.path).catch(() => undefined);
     if (existing && !existing.isDirectory()) throw new Error(`${this.path} is not a directory`);
     if (!existing || (await readdir(this.path)).length === 0) {
       await mkdir(this.path, { recursive: true });
       await gitOutput(this.path, ['init', '--quiet', '--bare', `--initial-branch=${this.branch}`]);
       await gitOutput(this.path, ['config', 'gc.auto', '0']);
-      return { created: true };
+      return { created: true, removedStaleFiles: [] };
     }
     // rev-parse walks up to an enclosing repository; the path must be the repository itself.
     const found = await runGit(this.path, ['rev-parse', '--is-bare-repository', '--absolute-git-dir']);
@@ -91,7 +103,7 @@ export class ManifestRepository {
     if (found.code !== 0 || !root || (await realpath(root)) !== (await realpath(this.path))) {
       throw new Error(`${this.path} exists but is not a git repository`);
     }
-    return { created: false };
+    return { created: false, removedStaleFiles: await removeStaleGitFiles(this.path) };
   }
 
   /** The commit id the branch points to now, or null when it has no commit yet. */
@@ -171,8 +183,8 @@ export class ManifestRepository {
    */
   async commit(request: CommitChanges): Promise<string | null> {
     const commitRequest = { ...request, ref: this.ref, committer: this.committer };
-    if (!this.remote) return writeCommit(this.path, commitRequest);
-    const commitId = await createCommit(this.path, commitRequest);
+    if (!this.remote) return writeCommit(this.path, commitRequest, this.warn);
+    const commitId = await createCommit(this.path, commitRequest, this.warn);
     if (commitId === null) return null;
     await this.remote.push({ commitId, parent: request.parent, tag: request.tag });
     // The remote took it: the clone follows, whatever a concurrent fetch left in the branch.
@@ -249,6 +261,23 @@ export class ManifestRepository {
     await gitOutput(this.path, ['pack-refs', '--all']);
   }
 
+  /**
+   * A lock file that stops writes of the branch now (`refs/heads/<branch>.lock`, `packed-refs.lock`),
+   * as a message naming it; undefined when there is none. A stale one is removed (and told).
+   */
+  async refLockProblem(): Promise<string | undefined> {
+    const gitDir = await gitDirOf(this.path);
+    const { held, removed } = await checkLockFiles(gitDir, refLockFiles(this.ref));
+    for (const file of removed)
+      this.warn({ file }, 'removed a stale lock file that a killed git process left');
+    if (held === undefined) return undefined;
+    const minutes = STALE_LOCK_AGE_MS / 60_000;
+    return (
+      `The manifest repo is locked: ${held.file} exists (for ${Math.round(held.ageMs / 1000)} s), so writes fail. ` +
+      `A git process is writing, or one was killed while it did: the service removes the file once it is ${minutes} minutes old; remove it sooner if no git process works in the repository.`
+    );
+  }
+
   /** Why the service should not take traffic now, or undefined when it can. */
   async unreadiness(maxFetchAgeMs: number): Promise<string | undefined> {
     try {
@@ -256,6 +285,8 @@ export class ManifestRepository {
     } catch {
       return 'The manifest repo cannot be read.';
     }
+    const locked = await this.refLockProblem();
+    if (locked !== undefined) return locked;
     if (!this.remote) return undefined;
     const age = this.remote.fetchAge();
     if (age === undefined) return `The manifest repo was not fetched from ${this.remote.displayUrl} yet.`;

@@ -1,8 +1,10 @@
 // Writes one commit with `git fast-import` (no work tree, symlinks stay data), then moves the
 // branch with a compare-and-swap on its old value, so a concurrent change is never overwritten.
-import { AppError, RefConflictError } from '../errors.js';
+import { randomUUID } from 'node:crypto';
+import { AppError, RefConflictError, RefLockedError } from '../errors.js';
 import type { TreeChange } from '../planning/changes.js';
-import { GitCommandError, type GitIdentity, gitOutput, runGit } from './git.js';
+import { GitCommandError, type GitIdentity, gitOutput, runGit, type Warn } from './git.js';
+import { checkLockFiles, gitDirOf, lockFileIn, SCRATCH_REF_PREFIX, STALE_LOCK_AGE_MS } from './staleFiles.js';
 
 export type { TreeChange };
 
@@ -17,35 +19,48 @@ export interface CommitRequest {
   readonly time: Date;
 }
 
-let scratchRefs = 0;
-
 /**
  * Writes one commit on the branch with a compare-and-swap on `parent` (and its tag, in the same
  * ref transaction). Returns the new commit id, or null when the changes leave the tree as it was
  * (no commit is made then). Throws RefConflictError when the branch is no longer at `parent`,
- * TAG_EXISTS when the tag is taken.
+ * RefLockedError when a lock file stops the move, TAG_EXISTS when the tag is taken.
  */
 export async function writeCommit(
   repoPath: string,
   request: CommitRequest & { readonly tag?: string },
+  warn?: Warn,
 ): Promise<string | null> {
-  const commitId = await createCommit(repoPath, request);
+  const commitId = await createCommit(repoPath, request, warn);
   if (commitId === null) return null;
-  await moveRefs(repoPath, { ref: request.ref, parent: request.parent, commitId, tag: request.tag });
+  await moveRefs(repoPath, { ref: request.ref, parent: request.parent, commitId, tag: request.tag }, warn);
   return commitId;
 }
 
 /**
  * Makes the commit object (no ref moves); null when it would not change the parent's tree.
+ * `warn` hears of a scratch ref that could not be deleted (the commit is fine all the same).
  */
-export async function createCommit(repoPath: string, request: CommitRequest): Promise<string | null> {
-  // fast-import needs a ref to commit to; one of its own per write, so that writes never share it.
-  const scratchRef = `refs/trainyard/pending/${process.pid}-${++scratchRefs}`;
+export async function createCommit(
+  repoPath: string,
+  request: CommitRequest,
+  warn: Warn = () => {},
+): Promise<string | null> {
+  // fast-import needs a ref to commit to; one of its own per write, so that writes never share it,
+  // not even with processes of other containers sharing the repository (their pids may be ours).
+  const scratchRef = `${SCRATCH_REF_PREFIX}${randomUUID()}`;
   const stream = buildFastImportStream(scratchRef, request);
   const output = await gitOutput(repoPath, ['fast-import', '--quiet', '--done', '--force'], stream);
-  await runGit(repoPath, ['update-ref', '-d', scratchRef]);
   const commitId = output.toString('utf8').trim();
   if (!/^[0-9a-f]{40,64}$/.test(commitId)) throw new Error('fast-import did not report the new commit');
+  const deleted = await runGit(repoPath, ['update-ref', '-d', scratchRef, commitId]);
+  if (deleted.code !== 0) {
+    // Not worth failing a write whose commit is made: the start-up cleanup removes the ref later.
+    const gitDir = await gitDirOf(repoPath);
+    warn(
+      { ref: scratchRef, lockFile: lockFileIn(deleted.stderr, gitDir), exitCode: deleted.code },
+      'the scratch ref of a write could not be deleted; it is removed at a later start',
+    );
+  }
   if (request.parent !== null) {
     const trees = await gitOutput(repoPath, ['rev-parse', `${commitId}^{tree}`, `${request.parent}^{tree}`]);
     const [newTree, oldTree] = trees.toString('utf8').trim().split('\n');
@@ -62,8 +77,11 @@ export interface RefMove {
   readonly tag?: string;
 }
 
-/** Moves the branch (and creates the tag) in one transaction: both or neither. */
-export async function moveRefs(repoPath: string, move: RefMove): Promise<void> {
+/**
+ * Moves the branch (and creates the tag) in one transaction: both or neither. A stale lock file in
+ * the way is removed (and told to `warn`) before RefLockedError, so that a retry gets through.
+ */
+export async function moveRefs(repoPath: string, move: RefMove, warn: Warn = () => {}): Promise<void> {
   const lines = ['start'];
   if (move.parent === null) lines.push(`create ${move.ref} ${move.commitId}`);
   else lines.push(`update ${move.ref} ${move.commitId}${move.parent === undefined ? '' : ` ${move.parent}`}`);
@@ -78,7 +96,17 @@ export async function moveRefs(repoPath: string, move: RefMove): Promise<void> {
   const tip = await runGit(repoPath, ['rev-parse', '--verify', '--quiet', move.ref]);
   const current = tip.code === 0 ? tip.stdout.toString('utf8').trim() : null;
   if (move.parent !== undefined && current !== move.parent) throw new RefConflictError(move.ref);
-  // Neither a moved branch nor a taken tag: nothing to retry.
+  // Another process holds (or a killed one left) a lock of the ref store: a retry may find it gone.
+  const gitDir = await gitDirOf(repoPath);
+  const lockFile = lockFileIn(result.stderr, gitDir);
+  if (lockFile !== undefined) {
+    const { removed } = await checkLockFiles(gitDir, [lockFile]);
+    for (const file of removed) warn({ file }, 'removed a stale lock file that a killed git process left');
+    // Only a compare-and-swap move is "nothing was written, try again"; a move without one follows
+    // a push that the remote took already.
+    if (move.parent !== undefined) throw new RefLockedError(lockFile, STALE_LOCK_AGE_MS / 60_000);
+  }
+  // Neither a moved branch, a lock nor a taken tag: nothing to retry.
   throw new GitCommandError(['update-ref'], result);
 }
 

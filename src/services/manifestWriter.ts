@@ -3,7 +3,7 @@
 // remote), and plan again from the start when the branch moved meanwhile. A commit is never
 // rebased or merged: a lock another replica added meanwhile is seen by the new plan. Once the
 // commit is on the branch the write is done: what fails after it is logged, not answered.
-import { RefConflictError } from '../errors.js';
+import { RefConflictError, RefLockedError } from '../errors.js';
 import { gitBlobId } from '../manifest/blobId.js';
 import type { ManifestRepository } from '../manifest/repository.js';
 import { applyChanges } from '../planning/applyChanges.js';
@@ -25,21 +25,48 @@ export interface WriteResult<T> {
 }
 
 export interface RetryPolicy {
-  /** How often a write is tried in all when the branch moved meanwhile; then 503. */
+  /** How often a write is tried in all when it lost a race for the branch; then 503. */
   readonly maxAttempts: number;
   /** The wait before attempt `attempt + 1`, in ms. */
   readonly backoffMs: (attempt: number) => number;
+  /** The most the waits of one write can add up to (the shutdown grace covers them). */
+  readonly longestTotalBackoffMs: number;
 }
 
-/** A local repository: only outside commits on the same machine race us, retry at once. */
-export const LOCAL_RETRIES: RetryPolicy = { maxAttempts: 3, backoffMs: () => 0 };
-
-/** Replicas race each other on the git server: back off, with full jitter so they spread out. */
-export function remoteRetries(maxAttempts: number, random: () => number = Math.random): RetryPolicy {
+/**
+ * Full jitter: a random wait up to min(capMs, firstMs * 2^attempt), so that processes racing for
+ * the branch spread out instead of colliding again.
+ */
+export function jitteredRetries(
+  maxAttempts: number,
+  { firstMs, capMs }: { readonly firstMs: number; readonly capMs: number },
+  random: () => number = Math.random,
+): RetryPolicy {
+  const ceiling = (attempt: number) => Math.min(capMs, firstMs * 2 ** attempt);
+  let longestTotalBackoffMs = 0;
+  for (let attempt = 1; attempt < maxAttempts; attempt++) longestTotalBackoffMs += ceiling(attempt);
   return {
     maxAttempts,
-    backoffMs: (attempt) => Math.round(random() * Math.min(2000, 50 * 2 ** attempt)),
+    backoffMs: (attempt) => Math.round(random() * ceiling(attempt)),
+    longestTotalBackoffMs,
   };
+}
+
+/**
+ * A local repository: other processes on the machine (or containers sharing the volume) race us.
+ * Their writes take milliseconds: short waits, and enough attempts that only a lock file that stays
+ * ends in 503.
+ */
+export const LOCAL_RETRIES: RetryPolicy = jitteredRetries(10, { firstMs: 10, capMs: 500 });
+
+/** Replicas race each other on the git server, each write a fetch and a push: longer waits. */
+export function remoteRetries(maxAttempts: number, random: () => number = Math.random): RetryPolicy {
+  return jitteredRetries(maxAttempts, { firstMs: 50, capMs: 2000 }, random);
+}
+
+/** A lost race for the branch: it moved, or another process held its lock at that moment. */
+function lostRace(error: unknown): boolean {
+  return error instanceof RefConflictError || error instanceof RefLockedError;
 }
 
 export interface MaintenancePolicy {
@@ -50,7 +77,7 @@ export interface MaintenancePolicy {
 
 export interface WriterOptions {
   readonly clock: () => Date;
-  /** Told each time a write is planned again because the branch moved. */
+  /** Told each time a write is planned again because it lost a race for the branch. */
   readonly onRetry?: () => void;
   /** Default: LOCAL_RETRIES. */
   readonly retries?: RetryPolicy;
@@ -127,7 +154,7 @@ export class ManifestWriter {
             },
           });
         } catch (error) {
-          if (error instanceof RefConflictError && attempt < this.retries.maxAttempts) {
+          if (lostRace(error) && attempt < this.retries.maxAttempts) {
             this.onRetry();
             const wait = this.retries.backoffMs(attempt);
             if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));

@@ -12,6 +12,7 @@ import {
   realpathSync,
   rmSync,
   statSync,
+  utimesSync,
   writeFileSync,
 } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
@@ -21,6 +22,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { AppError, RefConflictError } from '../../src/errors.js';
 import { CLONE_MARKER, prepareClone } from '../../src/manifest/clone.js';
 import { classifyPush, Remote, redactUrl } from '../../src/manifest/remote.js';
+import { STALE_TEMP_AGE_MS } from '../../src/manifest/staleFiles.js';
 import { createFixtureRepo, type FixtureRepo, GIT_ENV, removeAllFixtures } from '../support/gitFixture.js';
 import { closeAll, tempDir, workTreeState } from './support.js';
 
@@ -600,7 +602,7 @@ describe('prepareClone', () => {
     }
   });
 
-  it('removes what a crashed git left behind, lists it, and fetches after', async () => {
+  it('removes what a crashed git left behind (by age), lists it, and fetches after', async () => {
     const { outside, clone, service } = await clonedRemote();
     const tip = tipOf(clone);
     const stale = [
@@ -608,13 +610,17 @@ describe('prepareClone', () => {
       'packed-refs.lock',
       'shallow.lock',
       'objects/pack/tmp_pack_abc',
-      'refs/trainyard/pending/999999999-1',
+      'refs/trainyard/pending/killed-write',
     ];
     mkdirSync(join(clone, 'refs/trainyard/pending'), { recursive: true });
-    for (const file of stale) writeFileSync(join(clone, file), `${tip}\n`);
-    // A scratch ref of a write still running (this process) stays.
-    const live = `refs/trainyard/pending/${process.pid}-1`;
-    writeFileSync(join(clone, live), `${tip}\n`);
+    const longAgo = new Date(Date.now() - STALE_TEMP_AGE_MS - 60_000);
+    for (const file of stale) {
+      writeFileSync(join(clone, file), `${tip}\n`);
+      utimesSync(join(clone, file), longAgo, longAgo);
+    }
+    // A scratch ref of a write that may still run (another process sharing the clone) stays.
+    const young = 'refs/trainyard/pending/running-write';
+    writeFileSync(join(clone, young), `${tip}\n`);
 
     const moved = outside.commit({ 'a.txt': 'two\n' });
     outside.git(['push', '--quiet', 'origin', 'main']);
@@ -624,7 +630,7 @@ describe('prepareClone', () => {
     expect(prepared.fetchError).toBeUndefined();
     expect([...prepared.removedStaleFiles].sort()).toEqual([...stale].sort());
     for (const file of stale) expect(existsSync(join(clone, file)), file).toBe(false);
-    expect(existsSync(join(clone, live))).toBe(true);
+    expect(existsSync(join(clone, young))).toBe(true);
     expect(tipOf(clone)).toBe(moved);
   });
 

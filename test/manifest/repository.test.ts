@@ -33,7 +33,7 @@ describe('ManifestRepository.open()', () => {
   it('creates a bare repo on the branch when the path is missing', async () => {
     const path = join(await tempDir(), 'nested', 'manifest-repo');
     const repo = openAdapter(path, 'trunk');
-    expect(await repo.open()).toEqual({ created: true });
+    expect(await repo.open()).toEqual({ created: true, removedStaleFiles: [] });
     expect(gitText(path, ['rev-parse', '--is-bare-repository'])).toBe('true');
     expect(gitText(path, ['symbolic-ref', 'HEAD'])).toBe('refs/heads/trunk');
     expect(await repo.readTip()).toBeNull();
@@ -42,7 +42,7 @@ describe('ManifestRepository.open()', () => {
   it('creates a bare repo when the path is an empty directory', async () => {
     const path = await tempDir();
     const repo = openAdapter(path);
-    expect(await repo.open()).toEqual({ created: true });
+    expect(await repo.open()).toEqual({ created: true, removedStaleFiles: [] });
     expect(gitText(path, ['rev-parse', '--is-bare-repository'])).toBe('true');
     expect(gitText(path, ['symbolic-ref', 'HEAD'])).toBe('refs/heads/main');
   });
@@ -73,7 +73,7 @@ describe('ManifestRepository.open()', () => {
     const fixture = await createFixtureRepo(layoutFiles({ environments: { dev: { config: {} } } }));
     const before = fixture.tip();
     const repo = openAdapter(fixture.path);
-    expect(await repo.open()).toEqual({ created: false });
+    expect(await repo.open()).toEqual({ created: false, removedStaleFiles: [] });
     expect(gitText(fixture.path, ['rev-parse', '--is-bare-repository'])).toBe('false');
     expect(fixture.tip()).toBe(before);
     expect(await repo.readTip()).toBe(before);
@@ -85,7 +85,7 @@ describe('ManifestRepository.open()', () => {
     const bare = join(await tempDir(), 'bare.git');
     git(fixture.path, ['clone', '--quiet', '--bare', fixture.path, bare]);
     const repo = openAdapter(bare);
-    expect(await repo.open()).toEqual({ created: false });
+    expect(await repo.open()).toEqual({ created: false, removedStaleFiles: [] });
     expect(await repo.readTip()).toBe(fixture.tip());
     expect((await repo.readTipSnapshot()).environments.has('dev')).toBe(true);
   });

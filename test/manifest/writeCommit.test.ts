@@ -4,9 +4,9 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { RefConflictError } from '../../src/errors.js';
-import { SERVICE_IDENTITY } from '../../src/manifest/git.js';
-import { writeCommit } from '../../src/manifest/writeCommit.js';
+import { RefConflictError, RefLockedError } from '../../src/errors.js';
+import { GitCommandError, SERVICE_IDENTITY } from '../../src/manifest/git.js';
+import { createCommit, moveRefs, writeCommit } from '../../src/manifest/writeCommit.js';
 import { createFixtureRepo, removeAllFixtures } from '../support/gitFixture.js';
 import { layoutFiles, manifestContent } from '../support/layout.js';
 import {
@@ -418,6 +418,28 @@ describe('compare-and-swap on the branch', () => {
     expect(gitText(fixture.path, ['log', '-1', '--format=%P'])).toBe(planned);
     expect(fixture.git(['for-each-ref', 'refs/trainyard/'])).toBe('');
   });
+
+  it('a lock file in the way is RefLockedError (retry) for a compare-and-swap, but not for a move without one (after a push: something was written)', async () => {
+    const fixture = await layoutFixture();
+    const tip = fixture.tip();
+    writeFileSync(join(fixture.path, '.git/refs/heads/main.lock'), '');
+    const commit = (await createCommit(fixture.path, {
+      ref: 'refs/heads/main',
+      parent: tip,
+      changes: [{ kind: 'file', path: 'environments/x/config.json', content: '{}' }],
+      message: 'm',
+      author: AUTHOR,
+      committer: SERVICE_IDENTITY,
+      time: TIME,
+    })) as string;
+
+    const swap = moveRefs(fixture.path, { ref: 'refs/heads/main', parent: tip, commitId: commit });
+    await expect(swap).rejects.toBeInstanceOf(RefLockedError);
+    await expect(swap).rejects.toMatchObject({ lockFile: 'refs/heads/main.lock' });
+    const follow = moveRefs(fixture.path, { ref: 'refs/heads/main', parent: undefined, commitId: commit });
+    await expect(follow).rejects.toBeInstanceOf(GitCommandError);
+    expect(fixture.tip()).toBe(tip);
+  });
 });
 
 describe('independence from the machine’s git configuration', () => {
@@ -509,7 +531,7 @@ describe('independence from the machine’s git configuration', () => {
         time: TIME,
       });
       const fresh = openAdapter(created);
-      expect(await fresh.open()).toEqual({ created: true });
+      expect(await fresh.open()).toEqual({ created: true, removedStaleFiles: [] });
     });
     expect(gitText(fixture.path, ['log', '-1', '--format=%an / %cn / %G?'])).toBe('Ana Lima / Trainyard / N');
     expect(blobBytes(fixture.path, 'HEAD', 'crlf')).toEqual(Buffer.from('a\nb\n'));

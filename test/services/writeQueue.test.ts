@@ -40,4 +40,36 @@ describe('WriteQueue', () => {
     await expect(queue.run(async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
     expect(await queue.run(async () => 'next')).toBe('next');
   });
+
+  it('when closed (shutdown), finishes the write that runs and refuses those waiting and new ones with 503', async () => {
+    const queue = new WriteQueue();
+    let release: () => void = () => {};
+    let started: () => void = () => {};
+    const hasStarted = new Promise<void>((resolve) => {
+      started = resolve;
+    });
+    const ran: string[] = [];
+    const running = queue.run(async () => {
+      started();
+      await new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      ran.push('running');
+      return 'written';
+    });
+    const waiting = queue.run(async () => {
+      ran.push('waiting');
+    });
+    await hasStarted;
+    queue.close();
+    const refused = { code: 'REPO_BUSY', statusCode: 503, retryAfterSeconds: 1 };
+    await expect(queue.run(async () => ran.push('new'))).rejects.toMatchObject(refused);
+    const waitingRefused = expect(waiting).rejects.toMatchObject(refused);
+
+    release();
+    expect(await running).toBe('written');
+    await waitingRefused;
+    expect(ran).toEqual(['running']);
+    expect(queue.depth).toBe(0);
+  });
 });

@@ -2,6 +2,7 @@
 // setup), as a user or an orchestrator starts it.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const SERVER = join(ROOT, 'dist/server.js');
@@ -13,6 +14,13 @@ export interface ServiceProcess {
   /** The base URL once the service listens; rejects when it exits first. */
   readonly listening: Promise<string>;
   readonly output: () => { stdout: string; stderr: string };
+  /** Resolves with the first line of stdout (a log line) that matches, now or later. */
+  readonly logLine: (pattern: RegExp) => Promise<string>;
+}
+
+export interface ServiceOptions {
+  /** A JavaScript module for node's --import before the service (a test's way in, e.g. to raise an error). */
+  readonly preload?: string;
 }
 
 const started: ChildProcess[] = [];
@@ -22,8 +30,13 @@ export function killAllServices(): void {
   for (const child of started.splice(0)) child.kill('SIGKILL');
 }
 
-export function startService(cwd: string, env: Record<string, string>): ServiceProcess {
-  const child = spawn(process.execPath, [SERVER], {
+export function startService(
+  cwd: string,
+  env: Record<string, string>,
+  { preload }: ServiceOptions = {},
+): ServiceProcess {
+  const imports = preload ? ['--import', pathToFileURL(preload).href] : [];
+  const child = spawn(process.execPath, [...imports, SERVER], {
     cwd,
     env: { PATH: process.env.PATH ?? '', HOME: cwd, PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -31,8 +44,10 @@ export function startService(cwd: string, env: Record<string, string>): ServiceP
   started.push(child);
   let stdout = '';
   let stderr = '';
+  const lineWatchers = new Set<() => void>();
   child.stdout?.on('data', (chunk) => {
     stdout += chunk;
+    for (const watcher of lineWatchers) watcher();
   });
   child.stderr?.on('data', (chunk) => {
     stderr += chunk;
@@ -53,5 +68,19 @@ export function startService(cwd: string, env: Record<string, string>): ServiceP
   });
   // A test that expects the process to fail never awaits `listening`.
   listening.catch(() => {});
-  return { child, exited, listening, output: () => ({ stdout, stderr }) };
+  const logLine = (pattern: RegExp) =>
+    new Promise<string>((resolve) => {
+      const look = () => {
+        const line = stdout
+          .split('\n')
+          .slice(0, -1) // the last one may be incomplete yet
+          .find((candidate) => pattern.test(candidate));
+        if (line === undefined) return;
+        lineWatchers.delete(look);
+        resolve(line);
+      };
+      lineWatchers.add(look);
+      look();
+    });
+  return { child, exited, listening, output: () => ({ stdout, stderr }), logLine };
 }
