@@ -1,6 +1,8 @@
 // The git adapter of one manifest repository: the branch tip, snapshots, and writing a commit.
 // Built by a factory, one per repository; nothing module-level.
 import { mkdir, readdir, realpath, stat } from 'node:fs/promises';
+import { CorruptRepoError } from '../errors.js';
+import { METADATA_MAX_BYTES, tooLarge } from '../planning/layout.js';
 import type { Snapshot } from '../planning/model.js';
 import { CatFileBatch } from './catFileBatch.js';
 import { GitCommandError, type GitIdentity, gitOutput, runGit, SERVICE_IDENTITY } from './git.js';
@@ -18,6 +20,11 @@ export interface ManifestRepositoryOptions {
   /** The git server this repository is a clone of: every write is pushed there before it counts. */
   readonly remote?: Remote;
 }
+
+/** A metadata file's text, or its size when it is larger than a metadata file may be. */
+export type MetadataText =
+  | { readonly ok: true; readonly text: string }
+  | { readonly ok: false; readonly size: number };
 
 export interface CommitChanges {
   readonly parent: string | null;
@@ -50,9 +57,9 @@ export class ManifestRepository {
     this.objects = new CatFileBatch(options.path);
   }
 
-  /** Objects read from git for snapshots so far (reads stay incremental: see the tests). */
+  /** Objects read from git so far (reads stay incremental: see the tests). */
   get objectsRead(): number {
-    return this.reader?.loader.objectsRead ?? 0;
+    return this.objects.objectsRead;
   }
 
   private async snapshotReader(): Promise<SnapshotReader> {
@@ -193,20 +200,33 @@ export class ManifestRepository {
     throw new GitCommandError(['rev-parse'], result);
   }
 
-  /** The text of one file at a commit; undefined when there is no such file. */
+  /**
+   * The text of one metadata file at a commit; undefined when there is no such file.
+   * CorruptRepoError when it is larger than a metadata file may be.
+   */
   async readTextAt(commitId: string, path: string): Promise<string | undefined> {
-    const object = await this.objects.read(`${commitId}:${path}`);
-    return object?.type === 'blob' ? object.content.toString('utf8') : undefined;
+    const object = await this.objects.read(`${commitId}:${path}`, METADATA_MAX_BYTES);
+    if (object?.type !== 'blob') return undefined;
+    if (object.oversized) throw new CorruptRepoError(path, tooLarge(object.size, METADATA_MAX_BYTES));
+    return object.content.toString('utf8');
   }
 
-  /** The text of blobs by id; missing ones are left out. */
-  async readBlobTexts(oids: Iterable<string>): Promise<Map<string, string>> {
+  /** The text of metadata blobs by id (or their size, when too large to read); missing ones are left out. */
+  async readMetadataTexts(oids: Iterable<string>): Promise<Map<string, MetadataText>> {
     const unique = [...new Set(oids)];
-    const objects = await this.objects.readMany(unique);
-    const texts = new Map<string, string>();
+    const objects = await this.objects.readMany(
+      unique.map((name) => ({ name, maxBytes: METADATA_MAX_BYTES })),
+    );
+    const texts = new Map<string, MetadataText>();
     unique.forEach((oid, index) => {
       const object = objects[index];
-      if (object) texts.set(oid, object.content.toString('utf8'));
+      if (!object) return;
+      texts.set(
+        oid,
+        object.oversized
+          ? { ok: false, size: object.size }
+          : { ok: true, text: object.content.toString('utf8') },
+      );
     });
     return texts;
   }

@@ -200,7 +200,13 @@ export function applyChanges(
     draft.teamLocks = sortedMap(draft.teamLocks);
     environments.set(name, draft);
   }
-  return { commitId, environments: sortedMap(environments), applications: sortedMap(applications) };
+  return {
+    commitId,
+    environments: sortedMap(environments),
+    applications: sortedMap(applications),
+    // Writes never touch an entry the snapshot could not model (planning/problems.ts).
+    problems: snapshot.problems,
+  };
 }
 
 function applyLockChange(

@@ -43,6 +43,7 @@ async function plain(repo: ManifestRepository, snapshot: Snapshot): Promise<unkn
         manifests: Object.fromEntries(release.manifests ?? []),
       })),
     })),
+    problems: snapshot.problems,
   };
 }
 
