@@ -45,7 +45,9 @@ export class ManifestRepository {
   private readonly objects: CatFileBatch;
   /** The last snapshots read, by commit id (the tip, and the source of a tagged train). */
   private readonly snapshots = new Map<string | null, Snapshot>();
-  private reader: SnapshotReader | undefined;
+  /** Reads under way, by commit id: concurrent requests for the same commit share one. */
+  private readonly reading = new Map<string | null, Promise<Snapshot>>();
+  private reader: Promise<SnapshotReader> | undefined;
   private emptyBlob: string | undefined;
 
   constructor(options: ManifestRepositoryOptions) {
@@ -62,8 +64,15 @@ export class ManifestRepository {
     return this.objects.objectsRead;
   }
 
-  private async snapshotReader(): Promise<SnapshotReader> {
-    this.reader ??= new SnapshotReader(this.objects, await this.objectFormat());
+  /** One reader for the repository, also when the first requests come at once. */
+  private snapshotReader(): Promise<SnapshotReader> {
+    if (!this.reader) {
+      const created = this.objectFormat().then((format) => new SnapshotReader(this.objects, format));
+      this.reader = created;
+      created.catch(() => {
+        if (this.reader === created) this.reader = undefined;
+      });
+    }
     return this.reader;
   }
 
@@ -107,9 +116,20 @@ export class ManifestRepository {
       this.keep(cached); // most recently used last
       return cached;
     }
-    const snapshot = await (await this.snapshotReader()).read(commitId);
-    this.keep(snapshot);
-    return snapshot;
+    let read = this.reading.get(commitId);
+    if (!read) {
+      const started = this.snapshotReader().then((reader) => reader.read(commitId));
+      read = started;
+      this.reading.set(commitId, started);
+      const done = () => {
+        if (this.reading.get(commitId) === started) this.reading.delete(commitId);
+      };
+      started.then((snapshot) => {
+        done();
+        this.keep(snapshot);
+      }, done);
+    }
+    return read;
   }
 
   private keep(snapshot: Snapshot): void {
@@ -250,7 +270,12 @@ export class ManifestRepository {
   /** Why the service should not take traffic now, or undefined when it can. */
   async unreadiness(maxFetchAgeMs: number): Promise<string | undefined> {
     try {
-      await this.readTip();
+      const tip = await this.readTip();
+      // Through the reader every request uses (its header only): a reader that cannot read is
+      // not ready, whatever a fresh git process says.
+      const root = await this.objects.read(tip === null ? this.ref : `${tip}^{tree}`, 0);
+      if (tip !== null && root === undefined)
+        return "The manifest repo cannot be read: the tip's tree is missing.";
     } catch {
       return 'The manifest repo cannot be read.';
     }

@@ -85,6 +85,7 @@ export class SnapshotReader {
   // Keyed by blob id: the same text wherever it is.
   private readonly metadataBlobs = new GenerationalCache<Promise<BlobText>>();
   private readonly linkBlobs = new GenerationalCache<Promise<BlobText>>();
+  private readonly releaseLoads = new WeakMap<LazyRelease, Promise<void>>();
 
   constructor(objects: CatFileBatch, objectFormat: 'sha1' | 'sha256' = 'sha1') {
     this.loader = new ObjectLoader(objects);
@@ -200,15 +201,23 @@ export class SnapshotReader {
     );
   }
 
-  /** Reads the manifests of the given releases, where not read yet. */
+  /** Reads the manifests of the given releases, where not read yet (or being read). */
   async loadReleases(snapshot: Snapshot, wanted: Iterable<{ app: string; version: number }>): Promise<void> {
-    const loads = new Map<LazyRelease, Promise<void>>();
+    const loads = new Set<Promise<void>>();
     for (const { app, version } of wanted) {
       const release = snapshot.applications.get(app)?.releases.get(version) as LazyRelease | undefined;
-      if (release && release.manifests === undefined && !loads.has(release))
-        loads.set(release, this.loadRelease(release));
+      if (!release || release.manifests !== undefined) continue;
+      let load = this.releaseLoads.get(release);
+      if (!load) {
+        const started = this.loadRelease(release);
+        load = started;
+        // Requests on the same snapshot share the read; one that failed is tried again.
+        this.releaseLoads.set(release, started);
+        started.catch(() => this.releaseLoads.delete(release));
+      }
+      loads.add(load);
     }
-    await Promise.all(loads.values());
+    await Promise.all(loads);
   }
 
   /** Reads the manifests of every release of the snapshot (a full read, for tests and tools). */

@@ -5,7 +5,7 @@
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Harness, harnessPerTest } from '../support/appHarness.js';
+import { type Harness, harnessPerTest, startHarness } from '../support/appHarness.js';
 import { createFixtureRepo, git } from '../support/gitFixture.js';
 import {
   blobEntry,
@@ -181,6 +181,37 @@ describe('the reader process', () => {
     expect((await harness.app.inject({ url })).statusCode).toBe(500);
     restore();
     expect((await harness.app.inject({ url })).statusCode).toBe(200);
+  });
+
+  it('is what /readyz reads through: 503 while the tip cannot be read, 200 once it can', async () => {
+    const harness = await start(WORLD);
+    expect((await harness.app.inject({ url: '/readyz' })).statusCode).toBe(200);
+    const restore = breakObject(
+      harness.fixture.path,
+      git(harness.fixture.path, ['rev-parse', 'main^{tree}']).trim(),
+    );
+    expectError(await harness.app.inject({ url: '/readyz' }), 503, 'REPO_BUSY');
+    restore();
+    expect((await harness.app.inject({ url: '/readyz' })).statusCode).toBe(200);
+  });
+
+  it('serves the first requests after start from one cold read', async () => {
+    const one = await startHarness(WORLD);
+    let oneRead: number;
+    try {
+      await one.app.inject({ url: '/api/environments/prod-ca/releasetrain/prognosis' });
+      oneRead = one.repo.objectsRead;
+    } finally {
+      await one.close();
+    }
+    const eight = await start(WORLD);
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, () =>
+        eight.app.inject({ url: '/api/environments/prod-ca/releasetrain/prognosis' }),
+      ),
+    );
+    expect(answers.map((answer) => answer.statusCode)).toEqual(Array(8).fill(200));
+    expect(eight.repo.objectsRead).toBe(oneRead);
   });
 });
 

@@ -365,3 +365,18 @@ describe('a read that failed', () => {
     expect([...(await repo.readTipSnapshot()).environments.keys()]).toEqual(['dev']);
   });
 });
+
+describe('the first requests after start', () => {
+  it('share one cold read of the tip', async () => {
+    const files = layoutFiles({
+      apps: { web: { releases: { 1: ['dev'] } } },
+      environments: { dev: { config: { upstream: { latest: true } }, deployed: { web: 1 } } },
+    });
+    const one = openAdapter((await createFixtureRepo(files)).path);
+    await one.readTipSnapshot();
+    const eight = openAdapter((await createFixtureRepo(files)).path);
+    const snapshots = await Promise.all(Array.from({ length: 8 }, () => eight.readTipSnapshot()));
+    expect(new Set(snapshots).size).toBe(1);
+    expect(eight.objectsRead).toBe(one.objectsRead);
+  });
+});
