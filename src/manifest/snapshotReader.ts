@@ -80,7 +80,9 @@ export class SnapshotReader {
   private readonly hashBytes: number;
   // Keyed by path and tree id: the Unreadable values inside name their path.
   private readonly environments = new GenerationalCache<Promise<Readable<RawEnvironment>>>();
-  private readonly appsInEnvironment = new GenerationalCache<Promise<RawAppInEnvironment>>();
+  // Values, not promises: kept once read, so a failed read is never kept (and a cold read makes
+  // no extra promise per app).
+  private readonly appsInEnvironment = new GenerationalCache<RawAppInEnvironment>();
   private readonly applications = new GenerationalCache<Promise<Readable<Omit<Application, 'name'>>>>();
   // Keyed by blob id: the same text wherever it is.
   private readonly metadataBlobs = new GenerationalCache<Promise<BlobText>>();
@@ -190,10 +192,7 @@ export class SnapshotReader {
         for (const app of applicationsTree.values()) {
           const state = raw.applications.get(app.name);
           if (state && app.kind === 'tree') {
-            this.appsInEnvironment.set(
-              `${path}/applications/${app.name}\0${app.oid}`,
-              Promise.resolve(state),
-            );
+            this.appsInEnvironment.set(`${path}/applications/${app.name}\0${app.oid}`, state);
           }
         }
         this.environments.set(key, Promise.resolve({ ok: true, value: raw }));
@@ -370,28 +369,22 @@ export class SnapshotReader {
     if (!entry) return apps;
     if (entry.kind !== 'tree') throw new UnreadableTreeError(path, notADirectory(entry.kind));
     const tree = await this.tree(entry.oid, path);
-    const cachedApps: Promise<void>[] = [];
     const missing: { app: TreeEntry; key: string; path: string }[] = [];
     for (const app of tree.values()) {
-      const appPath = `${path}/${pathName(app.name)}`;
       const invalid = invalidName('application', app.name);
       if (invalid) {
-        problems.push({ file: appPath, reason: invalid, hides: { kind: 'ignored' } });
+        problems.push({ file: `${path}/${pathName(app.name)}`, reason: invalid, hides: { kind: 'ignored' } });
         continue;
       }
+      const appPath = `${path}/${app.name}`;
       if (app.kind !== 'tree') {
         apps.set(app.name, unreadableApp({ ok: false, file: appPath, reason: notADirectory(app.kind) }));
         continue;
       }
       const key = `${appPath}\0${app.oid}`;
       const cached = this.appsInEnvironment.get(key);
-      if (cached) {
-        cachedApps.push(
-          cached.then((raw) => {
-            apps.set(app.name, raw);
-          }),
-        );
-      } else missing.push({ app, key, path: appPath });
+      if (cached) apps.set(app.name, cached);
+      else missing.push({ app, key, path: appPath });
     }
     const appTrees = await this.loader.loadMany(
       missing.map(({ app }) => ({ name: app.oid, maxBytes: TREE_MAX_BYTES })),
@@ -429,15 +422,14 @@ export class SnapshotReader {
       });
     }
     await Promise.all(texts);
-    await Promise.all([
-      ...cachedApps,
-      ...links.map(async ({ app, key, path: appPath, tree: appTree }) => {
-        const raw = this.rawAppInEnvironment(appTree, appPath, linkTexts);
-        keepUnlessFailed(this.appsInEnvironment, key, raw);
-        apps.set(app.name, await raw);
+    await Promise.all(
+      links.map(async ({ app, key, path: appPath, tree: appTree }) => {
+        const raw = await this.rawAppInEnvironment(appTree, appPath, linkTexts);
+        this.appsInEnvironment.set(key, raw);
+        apps.set(app.name, raw);
       }),
-    ]);
-    return sortedMap(apps);
+    );
+    return apps;
   }
 
   private async rawAppInEnvironment(

@@ -14,51 +14,64 @@ export interface TreeEntry {
 
 export type Tree = ReadonlyMap<string, TreeEntry>;
 
-const KIND_OF_MODE: Readonly<Record<string, EntryKind>> = {
-  '40000': 'tree',
-  '100644': 'file',
-  '100755': 'file',
-  // Written by very old git versions; git still reads it as a plain file.
-  '100664': 'file',
-  '120000': 'symlink',
-  '160000': 'submodule',
-};
+/** The kind of an entry by its mode as git writes it; undefined for a mode git does not know. */
+function kindOfMode(mode: string): EntryKind | undefined {
+  switch (mode) {
+    case '40000':
+      return 'tree';
+    case '100644':
+    case '100755':
+    // Written by very old git versions; git still reads it as a plain file.
+    case '100664':
+      return 'file';
+    case '120000':
+      return 'symlink';
+    case '160000':
+      return 'submodule';
+    default:
+      return undefined;
+  }
+}
 
 const SPACE = 0x20;
-const SLASH = 0x2f;
 
 /** `path`: where the tree is in the repo ('/' for the root), named by the error when it is malformed. */
 export function parseTree(content: Buffer, hashBytes: number, path: string): Tree {
   const entries = new Map<string, TreeEntry>();
   let offset = 0;
-  const malformed = (what: string) =>
-    new UnreadableTreeError(path, `malformed git tree: ${what} (entry at byte ${offset})`);
   while (offset < content.length) {
     const space = content.indexOf(SPACE, offset);
-    if (space < 0) throw malformed('no space after the mode');
-    if (space === offset || space - offset > 6) throw malformed('the mode is not 1 to 6 octal digits');
-    for (let index = offset; index < space; index++) {
-      const digit = content[index] as number;
-      if (digit < 0x30 || digit > 0x37) throw malformed('the mode is not 1 to 6 octal digits');
+    if (space < 0) throw malformed(path, offset, 'no space after the mode');
+    const written = content.toString('latin1', offset, space);
+    let mode = written;
+    let kind = kindOfMode(written);
+    if (kind === undefined) {
+      // Zero-padded (old tools wrote `040000`), or not a mode at all.
+      if (!/^[0-7]{1,6}$/.test(written)) throw malformed(path, offset, 'the mode is not 1 to 6 octal digits');
+      mode = written.replace(/^0+/, '');
+      kind = kindOfMode(mode);
+      if (kind === undefined) throw malformed(path, offset, `unknown mode ${written}`);
     }
-    const mode = content.toString('latin1', offset, space).replace(/^0+/, '');
-    const kind = KIND_OF_MODE[mode];
-    if (kind === undefined) throw malformed(`unknown mode ${content.toString('latin1', offset, space)}`);
     const nul = content.indexOf(0, space + 1);
-    if (nul < 0) throw malformed('an entry name without its terminating NUL');
-    if (nul === space + 1) throw malformed('an empty entry name');
+    if (nul < 0) throw malformed(path, offset, 'an entry name without its terminating NUL');
+    if (nul === space + 1) throw malformed(path, offset, 'an empty entry name');
     const end = nul + 1 + hashBytes;
-    if (end > content.length) throw malformed('a truncated object id');
-    const nameBytes = content.subarray(space + 1, nul);
-    if (nameBytes.includes(SLASH)) throw malformed('an entry name with "/"');
-    const name = nameBytes.toString('utf8');
-    if (name === '.' || name === '..') throw malformed(`an entry named "${name}"`);
-    // Two names that decode to the same text (invalid UTF-8) are a duplicate too.
-    if (entries.has(name)) throw malformed(`a duplicate entry ${JSON.stringify(name)}`);
+    if (end > content.length) throw malformed(path, offset, 'a truncated object id');
+    const name = content.toString('utf8', space + 1, nul);
+    // A "/" byte decodes to "/" whatever surrounds it (UTF-8 continuation bytes are never 0x2f).
+    if (name.includes('/')) throw malformed(path, offset, 'an entry name with "/"');
+    if (name === '.' || name === '..') throw malformed(path, offset, `an entry named "${name}"`);
+    const size = entries.size;
     entries.set(name, { mode, kind, name, oid: content.toString('hex', nul + 1, end) });
+    // Two names that decode to the same text (invalid UTF-8) are a duplicate too.
+    if (entries.size === size) throw malformed(path, offset, `a duplicate entry ${JSON.stringify(name)}`);
     offset = end;
   }
   return entries;
+}
+
+function malformed(path: string, offset: number, what: string): UnreadableTreeError {
+  return new UnreadableTreeError(path, `malformed git tree: ${what} (entry at byte ${offset})`);
 }
 
 /** A tree that cannot be read as one: malformed, too large, or not a tree object at all. */
