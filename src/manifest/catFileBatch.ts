@@ -1,114 +1,261 @@
 // One long-lived `git cat-file --batch-command --buffer` process answers every object read of a
 // repository: a batch of reads is one write and one flush, instead of a process (or a flush)
-// per object.
+// per object. Objects are streamed: each is collected in one buffer of its announced size (or
+// skipped unread when it is over the read's limit), so a large object costs time linear in its
+// size and an object pushed to exhaust memory is never held.
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { GIT_OPTIONS, gitEnvironment, trackProcessGroup } from './git.js';
 
 export interface GitObject {
   readonly oid: string;
   readonly type: string;
+  readonly size: number;
+  readonly oversized: false;
   readonly content: Buffer;
 }
 
-interface PendingRead {
-  readonly resolve: (object: GitObject | undefined) => void;
-  readonly reject: (error: Error) => void;
+/** An object over the read's limit: skipped while streaming, only its header is known. */
+export interface OversizedObject {
+  readonly oid: string;
+  readonly type: string;
+  readonly size: number;
+  readonly oversized: true;
 }
 
+export type ObjectRead = GitObject | OversizedObject;
+
+export interface ObjectRequest {
+  /** An object id or a revision expression (one line). */
+  readonly name: string;
+  /** The most bytes of content to take; a larger object is answered as oversized. */
+  readonly maxBytes: number;
+}
+
+/** The `git cat-file` process failed (it exited, could not start, or answered garbage): an I/O error. */
+export class CatFileError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CatFileError';
+  }
+}
+
+/** What of git's stderr is kept for the error message of a failed process. */
+const STDERR_KEPT_BYTES = 4096;
+/** A header line is `<oid> <type> <size>` or `<name> missing`; anything longer is not git talking. */
+const HEADER_MAX_BYTES = 64 * 1024;
+const OBJECT_TYPES = new Set(['blob', 'tree', 'commit', 'tag']);
+
 export class CatFileBatch {
-  private child: ChildProcessWithoutNullStreams | undefined;
-  private readonly pending: PendingRead[] = [];
-  private pendingHead = 0;
-  private buffer: Buffer = Buffer.alloc(0);
+  private process: CatFileProcess | undefined;
+  private requested = 0;
 
   constructor(private readonly repoPath: string) {}
 
+  /** Objects asked for so far, over every process (tests and benchmarks check reads stay incremental). */
+  get objectsRead(): number {
+    return this.requested;
+  }
+
   /** Reads an object by id or revision expression; undefined when it does not exist. */
-  async read(objectName: string): Promise<GitObject | undefined> {
-    const [object] = await this.readMany([objectName]);
+  async read(name: string, maxBytes: number): Promise<ObjectRead | undefined> {
+    const [object] = await this.readMany([{ name, maxBytes }]);
     return object;
   }
 
   /** Reads many objects in one round trip; results in the order asked. */
-  readMany(objectNames: readonly string[]): Promise<(GitObject | undefined)[]> {
-    if (objectNames.length === 0) return Promise.resolve([]);
-    if (objectNames.some((name) => /[\r\n]/.test(name))) {
+  readMany(requests: readonly ObjectRequest[]): Promise<(ObjectRead | undefined)[]> {
+    if (requests.length === 0) return Promise.resolve([]);
+    if (requests.some((request) => /[\r\n]/.test(request.name))) {
       return Promise.reject(new Error('object name must be one line'));
     }
-    const child = this.ensureStarted();
-    const results = objectNames.map(
-      (): Promise<GitObject | undefined> =>
-        new Promise((resolve, reject) => {
-          this.pending.push({ resolve, reject });
-        }),
-    );
-    child.stdin.write(`${objectNames.map((name) => `contents ${name}\n`).join('')}flush\n`);
-    return Promise.all(results);
+    this.requested += requests.length;
+    // A process that exited is replaced here: one failure does not fail every later read.
+    if (!this.process?.acceptsReads) this.process = new CatFileProcess(this.repoPath);
+    return this.process.readMany(requests);
   }
 
   close(): void {
-    const child = this.child;
-    this.child = undefined;
-    child?.stdin.end();
-    this.failPending(new Error('cat-file process closed'));
+    this.process?.close();
+    this.process = undefined;
   }
+}
 
-  private ensureStarted(): ChildProcessWithoutNullStreams {
-    if (this.child) return this.child;
+interface PendingRead {
+  readonly maxBytes: number;
+  readonly resolve: (object: ObjectRead | undefined) => void;
+  readonly reject: (error: Error) => void;
+}
+
+/** The object being streamed: its header, and where its content goes (nowhere when skipped). */
+interface ObjectInFlight {
+  readonly oid: string;
+  readonly type: string;
+  readonly size: number;
+  readonly content: Buffer | undefined;
+  remaining: number;
+  readonly request: PendingRead;
+}
+
+/** One spawned process with its own queue of reads, so that a dying process fails only its own. */
+class CatFileProcess {
+  /** False once it exited or failed: new reads go to a new process. */
+  acceptsReads = true;
+  private failed = false;
+  private readonly child: ChildProcessWithoutNullStreams;
+  private readonly pending: PendingRead[] = [];
+  private pendingHead = 0;
+  private stderr = '';
+  private partialHeader: Buffer[] = [];
+  private partialHeaderBytes = 0;
+  private object: ObjectInFlight | undefined;
+  /** The newline that follows every object's content is still to come. */
+  private expectingNewline = false;
+
+  constructor(repoPath: string) {
     // Its own process group, killed when the service exits (git.ts); a SIGKILLed service cannot do
     // that, and then cat-file ends on the end of its stdin.
     const child = trackProcessGroup(
-      spawn('git', [...GIT_OPTIONS, '-C', this.repoPath, 'cat-file', '--batch-command', '--buffer'], {
+      spawn('git', [...GIT_OPTIONS, '-C', repoPath, 'cat-file', '--batch-command', '--buffer'], {
         env: gitEnvironment(),
         stdio: ['pipe', 'pipe', 'pipe'],
         detached: true,
       }),
     );
-    this.buffer = Buffer.alloc(0);
     child.stdout.on('data', (chunk: Buffer) => this.onData(chunk));
-    child.stderr.resume();
-    child.stdin.on('error', () => {});
-    const onExit = (error?: Error) => {
-      if (this.child === child) this.child = undefined;
-      this.failPending(error ?? new Error('git cat-file exited'));
-    };
-    child.on('error', onExit);
-    child.on('close', () => onExit());
+    child.stderr.on('data', (chunk: Buffer) => {
+      if (this.stderr.length < STDERR_KEPT_BYTES) {
+        this.stderr += chunk.toString('utf8', 0, STDERR_KEPT_BYTES - this.stderr.length);
+      }
+    });
+    child.stdin.on('error', () => {
+      // The process is gone; its 'close' fails the reads with what it said.
+    });
+    child.on('error', (error) => this.fail(`git cat-file could not run: ${error.message}`));
+    // Reads from now on go to a new process; the ones waiting here fail at 'close', with stderr.
+    child.on('exit', () => {
+      this.acceptsReads = false;
+    });
+    child.on('close', (code, signal) => {
+      const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+      const said = this.stderr.trim();
+      this.fail(`git cat-file ${how}${said ? `: ${said}` : ''}`);
+    });
     this.child = child;
-    return child;
+  }
+
+  readMany(requests: readonly ObjectRequest[]): Promise<(ObjectRead | undefined)[]> {
+    const results = requests.map(
+      ({ maxBytes }): Promise<ObjectRead | undefined> =>
+        new Promise((resolve, reject) => {
+          this.pending.push({ maxBytes, resolve, reject });
+        }),
+    );
+    this.child.stdin.write(`${requests.map(({ name }) => `contents ${name}\n`).join('')}flush\n`);
+    return Promise.all(results);
+  }
+
+  close(): void {
+    this.child.stdin.end();
+    this.fail('git cat-file process closed');
   }
 
   private onData(chunk: Buffer): void {
-    this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
     let offset = 0;
-    for (;;) {
-      const headerEnd = this.buffer.indexOf(0x0a, offset);
-      if (headerEnd < 0) break;
-      const header = this.buffer.toString('latin1', offset, headerEnd);
-      if (header.endsWith(' missing') || header.endsWith(' ambiguous')) {
-        offset = headerEnd + 1;
-        this.settle()?.resolve(undefined);
+    while (offset < chunk.length && !this.failed) {
+      const object = this.object;
+      if (object) {
+        const take = Math.min(object.remaining, chunk.length - offset);
+        object.content?.set(chunk.subarray(offset, offset + take), object.size - object.remaining);
+        object.remaining -= take;
+        offset += take;
+        if (object.remaining > 0) return;
+        this.object = undefined;
+        this.expectingNewline = true;
+        const { oid, type, size, content } = object;
+        object.request.resolve(
+          content === undefined
+            ? { oid, type, size, oversized: true }
+            : { oid, type, size, oversized: false, content },
+        );
         continue;
       }
-      const [oid, type, sizeText] = header.split(' ');
-      const size = Number(sizeText);
-      if (oid === undefined || type === undefined || !Number.isInteger(size)) {
-        this.failPending(new Error(`unexpected cat-file output: ${header.slice(0, 200)}`));
-        this.close();
+      if (this.expectingNewline) {
+        if (chunk[offset] !== 0x0a) {
+          this.protocolError('no newline after an object');
+          return;
+        }
+        this.expectingNewline = false;
+        offset++;
+        continue;
+      }
+      const headerEnd = chunk.indexOf(0x0a, offset);
+      if (headerEnd < 0) {
+        this.partialHeader.push(chunk.subarray(offset));
+        this.partialHeaderBytes += chunk.length - offset;
+        if (this.partialHeaderBytes > HEADER_MAX_BYTES) this.protocolError('a header line without end');
         return;
       }
-      const end = headerEnd + 1 + size + 1;
-      if (this.buffer.length < end) break;
-      // A view, not a copy: every reader turns it into text or a parsed tree at once (a cold read
-      // at Kuberpult scale is ~70k objects; copying them cost ~0.2 s, mostly in GC).
-      const content = this.buffer.subarray(headerEnd + 1, headerEnd + 1 + size);
-      offset = end;
-      this.settle()?.resolve({ oid, type, content });
+      let header: string;
+      if (this.partialHeaderBytes === 0) header = chunk.toString('latin1', offset, headerEnd);
+      else {
+        header = Buffer.concat([...this.partialHeader, chunk.subarray(offset, headerEnd)]).toString('latin1');
+        this.partialHeader = [];
+        this.partialHeaderBytes = 0;
+      }
+      offset = headerEnd + 1;
+      const request = this.next();
+      if (!request) {
+        this.protocolError(`an answer to no request: ${header.slice(0, 200)}`);
+        return;
+      }
+      if (header.endsWith(' missing') || header.endsWith(' ambiguous')) {
+        request.resolve(undefined);
+        continue;
+      }
+      // `<oid> <type> <size>`, taken apart without a regular expression (one per object read).
+      const typeStart = header.indexOf(' ') + 1;
+      const sizeStart = header.indexOf(' ', typeStart) + 1;
+      const oid = header.slice(0, typeStart - 1);
+      const type = header.slice(typeStart, sizeStart - 1);
+      const sizeText = sizeStart > 0 ? header.slice(sizeStart) : '';
+      const size = Number(sizeText);
+      if (
+        (oid.length !== 40 && oid.length !== 64) ||
+        !OBJECT_TYPES.has(type) ||
+        !Number.isSafeInteger(size) ||
+        String(size) !== sizeText
+      ) {
+        this.protocolError(`unexpected output: ${header.slice(0, 200)}`);
+        return;
+      }
+      const wanted = size <= request.maxBytes;
+      if (wanted && chunk.length - offset >= size) {
+        // All in this chunk: a view, not a copy (a cold read at Kuberpult scale is ~70k small
+        // objects; copying them cost ~0.2 s, mostly in GC).
+        request.resolve({
+          oid,
+          type,
+          size,
+          oversized: false,
+          content: chunk.subarray(offset, offset + size),
+        });
+        offset += size;
+        this.expectingNewline = true;
+        continue;
+      }
+      // Spread over chunks: collected into one buffer allocated once, or skipped when too large.
+      this.object = {
+        oid,
+        type,
+        size,
+        remaining: size,
+        request,
+        content: wanted ? Buffer.allocUnsafe(size) : undefined,
+      };
     }
-    this.buffer = offset === 0 ? this.buffer : this.buffer.subarray(offset);
   }
 
-  private settle(): PendingRead | undefined {
+  private next(): PendingRead | undefined {
     const request = this.pending[this.pendingHead];
     this.pendingHead++;
     // Compact now and then instead of shifting an array of tens of thousands on every answer.
@@ -119,10 +266,19 @@ export class CatFileBatch {
     return request;
   }
 
-  private failPending(error: Error): void {
-    const failed = this.pending.splice(0);
-    const head = this.pendingHead;
+  private protocolError(what: string): void {
+    this.fail(`git cat-file: ${what}`);
+    this.child.kill('SIGKILL');
+  }
+
+  /** Rejects every read still waiting; the process is not used again. */
+  private fail(message: string): void {
+    this.acceptsReads = false;
+    this.failed = true;
+    const failed = this.pending.splice(0).slice(this.pendingHead);
     this.pendingHead = 0;
-    for (const request of failed.slice(head)) request.reject(error);
+    this.object = undefined;
+    const error = new CatFileError(message);
+    for (const request of failed) request.reject(error);
   }
 }

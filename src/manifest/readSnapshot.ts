@@ -13,6 +13,6 @@ export async function readSnapshot(objects: CatFileBatch, commitId: string | nul
 
 /** sha1 or sha256: every sha1 repository knows the empty tree by its sha1 id. */
 async function objectFormatOf(objects: CatFileBatch): Promise<'sha1' | 'sha256'> {
-  const emptyTree = await objects.read('4b825dc642cb6eb9a060e54bf8d69288fbee4904');
+  const emptyTree = await objects.read('4b825dc642cb6eb9a060e54bf8d69288fbee4904', 0);
   return emptyTree ? 'sha1' : 'sha256';
 }

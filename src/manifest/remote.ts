@@ -75,6 +75,10 @@ export class Remote {
     const started = Date.now();
     const branchRef = `refs/heads/${this.branch}`;
     const fetchArgs = [
+      // Objects from the server are checked before they enter the clone: a malformed tree (git
+      // takes one with `hash-object --literally`) fails the fetch instead of every later read.
+      '-c',
+      'fetch.fsckObjects=true',
       'fetch',
       '--quiet',
       '--prune',

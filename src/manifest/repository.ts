@@ -1,7 +1,9 @@
 // The git adapter of one manifest repository: the branch tip, snapshots, and writing a commit.
 // Built by a factory, one per repository; nothing module-level.
 import { mkdir, readdir, realpath, stat } from 'node:fs/promises';
+import { CorruptRepoError } from '../errors.js';
 import type { DerivedSnapshot } from '../planning/applyChanges.js';
+import { METADATA_MAX_BYTES, tooLarge } from '../planning/layout.js';
 import type { Snapshot } from '../planning/model.js';
 import { CatFileBatch } from './catFileBatch.js';
 import { GitCommandError, type GitIdentity, gitOutput, runGit, SERVICE_IDENTITY, type Warn } from './git.js';
@@ -29,6 +31,11 @@ export interface ManifestRepositoryOptions {
   readonly warn?: Warn;
 }
 
+/** A metadata file's text, or its size when it is larger than a metadata file may be. */
+export type MetadataText =
+  | { readonly ok: true; readonly text: string }
+  | { readonly ok: false; readonly size: number };
+
 export interface CommitChanges {
   readonly parent: string | null;
   readonly changes: readonly TreeChange[];
@@ -54,9 +61,9 @@ export class ManifestRepository {
   private readonly objects: CatFileBatch;
   /** The last snapshots read, by commit id (the tip, and the source of a tagged train). */
   private readonly snapshots = new Map<string | null, Snapshot>();
-  private reader: SnapshotReader | undefined;
-  /** Objects read by readers let go of (see forget). */
-  private objectsReadBefore = 0;
+  /** Reads under way, by commit id: concurrent requests for the same commit share one. */
+  private readonly reading = new Map<string | null, Promise<Snapshot>>();
+  private reader: Promise<SnapshotReader> | undefined;
   private emptyBlob: string | undefined;
 
   constructor(options: ManifestRepositoryOptions) {
@@ -69,13 +76,20 @@ export class ManifestRepository {
     this.objects = new CatFileBatch(options.path);
   }
 
-  /** Objects read from git for snapshots so far (reads stay incremental: see the tests). */
+  /** Objects read from git so far (reads stay incremental: see the tests). */
   get objectsRead(): number {
-    return this.objectsReadBefore + (this.reader?.loader.objectsRead ?? 0);
+    return this.objects.objectsRead;
   }
 
-  private async snapshotReader(): Promise<SnapshotReader> {
-    this.reader ??= new SnapshotReader(this.objects, await this.objectFormat());
+  /** One reader for the repository, also when the first requests come at once. */
+  private snapshotReader(): Promise<SnapshotReader> {
+    if (!this.reader) {
+      const created = this.objectFormat().then((format) => new SnapshotReader(this.objects, format));
+      this.reader = created;
+      created.catch(() => {
+        if (this.reader === created) this.reader = undefined;
+      });
+    }
     return this.reader;
   }
 
@@ -120,9 +134,20 @@ export class ManifestRepository {
       this.keep(cached); // most recently used last
       return cached;
     }
-    const snapshot = await (await this.snapshotReader()).read(commitId);
-    this.keep(snapshot);
-    return snapshot;
+    let read = this.reading.get(commitId);
+    if (!read) {
+      const started = this.snapshotReader().then((reader) => reader.read(commitId));
+      read = started;
+      this.reading.set(commitId, started);
+      const done = () => {
+        if (this.reading.get(commitId) === started) this.reading.delete(commitId);
+      };
+      started.then((snapshot) => {
+        done();
+        this.keep(snapshot);
+      }, done);
+    }
+    return read;
   }
 
   private keep(snapshot: Snapshot): void {
@@ -145,7 +170,7 @@ export class ManifestRepository {
   /** Lets go of every kept snapshot and parsed subtree: the next request reads from git. */
   forget(): void {
     this.snapshots.clear();
-    this.objectsReadBefore += this.reader?.loader.objectsRead ?? 0;
+    this.reading.clear();
     this.reader = undefined;
   }
 
@@ -227,20 +252,33 @@ export class ManifestRepository {
     throw new GitCommandError(['rev-parse'], result);
   }
 
-  /** The text of one file at a commit; undefined when there is no such file. */
+  /**
+   * The text of one metadata file at a commit; undefined when there is no such file.
+   * CorruptRepoError when it is larger than a metadata file may be.
+   */
   async readTextAt(commitId: string, path: string): Promise<string | undefined> {
-    const object = await this.objects.read(`${commitId}:${path}`);
-    return object?.type === 'blob' ? object.content.toString('utf8') : undefined;
+    const object = await this.objects.read(`${commitId}:${path}`, METADATA_MAX_BYTES);
+    if (object?.type !== 'blob') return undefined;
+    if (object.oversized) throw new CorruptRepoError(path, tooLarge(object.size, METADATA_MAX_BYTES));
+    return object.content.toString('utf8');
   }
 
-  /** The text of blobs by id; missing ones are left out. */
-  async readBlobTexts(oids: Iterable<string>): Promise<Map<string, string>> {
+  /** The text of metadata blobs by id (or their size, when too large to read); missing ones are left out. */
+  async readMetadataTexts(oids: Iterable<string>): Promise<Map<string, MetadataText>> {
     const unique = [...new Set(oids)];
-    const objects = await this.objects.readMany(unique);
-    const texts = new Map<string, string>();
+    const objects = await this.objects.readMany(
+      unique.map((name) => ({ name, maxBytes: METADATA_MAX_BYTES })),
+    );
+    const texts = new Map<string, MetadataText>();
     unique.forEach((oid, index) => {
       const object = objects[index];
-      if (object) texts.set(oid, object.content.toString('utf8'));
+      if (!object) return;
+      texts.set(
+        oid,
+        object.oversized
+          ? { ok: false, size: object.size }
+          : { ok: true, text: object.content.toString('utf8') },
+      );
     });
     return texts;
   }
@@ -281,7 +319,12 @@ export class ManifestRepository {
   /** Why the service should not take traffic now, or undefined when it can. */
   async unreadiness(maxFetchAgeMs: number): Promise<string | undefined> {
     try {
-      await this.readTip();
+      const tip = await this.readTip();
+      // Through the reader every request uses (its header only): a reader that cannot read is
+      // not ready, whatever a fresh git process says.
+      const root = await this.objects.read(tip === null ? this.ref : `${tip}^{tree}`, 0);
+      if (tip !== null && root === undefined)
+        return "The manifest repo cannot be read: the tip's tree is missing.";
     } catch {
       return 'The manifest repo cannot be read.';
     }

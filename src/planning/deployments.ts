@@ -3,6 +3,7 @@ import { AppError } from '../errors.js';
 import type { WritePlan } from './changes.js';
 import { type DeploymentContext, deploymentChanges, queuedDeploymentChanges } from './deploymentChanges.js';
 import type { Environment, Lock, Snapshot } from './model.js';
+import { requireApplication, requireEnvironment, requireLayout } from './problems.js';
 import { loadedManifests, mustRead } from './readable.js';
 
 export type LockBehavior = 'record' | 'fail' | 'ignore';
@@ -31,6 +32,9 @@ export function planDeployment(
   context: DeploymentContext & { readonly trailers: string },
 ): WritePlan<DeploymentResult> {
   const { environment: environmentName, app, version } = request;
+  requireLayout(snapshot);
+  requireEnvironment(snapshot, environmentName);
+  requireApplication(snapshot, app);
   const environment = snapshot.environments.get(environmentName);
   if (!environment) {
     throw new AppError('ENVIRONMENT_NOT_FOUND', `No environment named '${environmentName}' exists.`);

@@ -1,6 +1,7 @@
 // Creating or replacing an environment's config.json.
 import type { WritePlan } from './changes.js';
 import type { Snapshot } from './model.js';
+import { requireEnvironment, requireLayout } from './problems.js';
 
 export interface EnvironmentResult {
   readonly created: boolean;
@@ -18,6 +19,9 @@ export function planSetEnvironment(
   config: Readonly<Record<string, unknown>>,
   trailers: string,
 ): WritePlan<EnvironmentResult> {
+  requireLayout(snapshot);
+  // An entry that is not a readable environment directory is never written over.
+  requireEnvironment(snapshot, environment);
   const existing = snapshot.environments.get(environment);
   const content = renderEnvironmentConfig(config);
   const result = { created: existing === undefined, config };

@@ -1,9 +1,73 @@
 // Reading rules of manifest-repo.md that do not depend on how the files were read.
 
-import { parseReleaseNumber } from '../schemas/names.js';
+import { MAX_JSON_DEPTH, nestsDeeperThan } from '../schemas/jsonDepth.js';
+import { isValidName, LockIdSchema, parseReleaseNumber } from '../schemas/names.js';
 import type { Application, EnvironmentConfig, Lock, Readable } from './model.js';
 
 export const SYMLINK_MODE = '120000';
+
+/**
+ * The most bytes a metadata file may have (lock fields, team, config.json, deployed_*): the
+ * service reads them whole, and a file pushed to be huge is a corrupt repo, not a huge answer.
+ */
+export const METADATA_MAX_BYTES = 1024 * 1024;
+/** The most bytes of a version symlink's target (the longest valid one is under 200). */
+export const LINK_MAX_BYTES = 4096;
+
+/** What a git tree entry is, by its mode. */
+export type EntryKind = 'tree' | 'file' | 'symlink' | 'submodule';
+
+const KIND_TEXT: Readonly<Record<EntryKind, string>> = {
+  tree: 'a directory',
+  file: 'a file',
+  symlink: 'a symlink',
+  submodule: 'a submodule entry (mode 160000)',
+};
+
+// The reasons of Unreadable values and problems, the same whichever reader found them.
+
+export function tooLarge(size: number, maxBytes: number): string {
+  return `is ${size} bytes, more than the ${maxBytes} bytes this file may have`;
+}
+
+export function linkTooLarge(size: number): string {
+  return `symlink target ${tooLarge(size, LINK_MAX_BYTES)}`;
+}
+
+export function notADirectory(kind: Exclude<EntryKind, 'tree'>): string {
+  return `${KIND_TEXT[kind]} where a directory belongs`;
+}
+
+export function notAFile(kind: EntryKind): string {
+  return `must be a file, not ${KIND_TEXT[kind]}`;
+}
+
+/**
+ * A name from the repo as it appears in a problem's path: control characters (and the line
+ * breaks JavaScript knows) escaped, so that a name cannot start a new line in a message or log.
+ */
+export function pathName(name: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is escaped
+  return name.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\\]/g, (character) =>
+    character === '\\' ? '\\\\' : `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
+
+/** manifest-repo.md "Names", for names read from the repo: the reason when `name` breaks them. */
+export function invalidName(
+  kind: 'environment' | 'application' | 'team' | 'lock',
+  name: string,
+): string | undefined {
+  if (kind === 'lock') {
+    return LockIdSchema.safeParse(name).success
+      ? undefined
+      : 'not a valid lock id (2 to 99 characters of [A-Za-z0-9._-], not starting with . or -)';
+  }
+  const maxLength = kind === 'application' ? 70 : 63;
+  return isValidName(name, maxLength)
+    ? undefined
+    : `not a valid ${kind} name (^[a-z0-9]+(?:-[a-z0-9]+)*$, at most ${maxLength} characters)`;
+}
 
 /** The files of a lock directory and the Lock field each one holds; other files are ignored. */
 export const LOCK_FIELD_FILES: Readonly<Record<string, keyof Lock>> = {
@@ -60,10 +124,17 @@ export function parseEnvironmentConfig(text: string, file: string): Readable<Env
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     return { ok: false, file, reason: 'must be a JSON object' };
   }
+  if (nestsDeeperThan(raw)) {
+    return { ok: false, file, reason: `nests more than ${MAX_JSON_DEPTH} levels deep` };
+  }
   const record = raw as Record<string, unknown>;
   const { upstream, environmentGroup } = record;
   if (environmentGroup !== undefined && environmentGroup !== null && typeof environmentGroup !== 'string') {
     return { ok: false, file, reason: 'environmentGroup must be a string' };
+  }
+  // Names from the repo obey the rules of names from clients: they reach messages and metrics.
+  if (environmentGroup && !isValidName(environmentGroup)) {
+    return { ok: false, file, reason: 'environmentGroup is not a valid group name' };
   }
   if (upstream === undefined || upstream === null) {
     return {
@@ -80,6 +151,9 @@ export function parseEnvironmentConfig(text: string, file: string): Readable<Env
   }
   if (environment !== undefined && environment !== null && typeof environment !== 'string') {
     return { ok: false, file, reason: 'upstream.environment must be a string' };
+  }
+  if (environment && !isValidName(environment)) {
+    return { ok: false, file, reason: 'upstream.environment is not a valid environment name' };
   }
   return {
     ok: true,

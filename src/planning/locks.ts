@@ -4,6 +4,12 @@ import { AppError } from '../errors.js';
 import type { Identity, TreeChange, WritePlan } from './changes.js';
 import { appPath } from './deploymentChanges.js';
 import type { Environment, Lock, Snapshot } from './model.js';
+import {
+  requireEnvironment,
+  requireEveryApplication,
+  requireEveryEnvironment,
+  requireLayout,
+} from './problems.js';
 import { compareNames, mustRead } from './readable.js';
 
 export type LockTarget =
@@ -48,6 +54,9 @@ export function planCreateLock(
     ...(input.suggestedLifetime !== undefined ? { suggestedLifetime: input.suggestedLifetime } : {}),
   };
   const changes = environments.flatMap((environment) => {
+    // Written only next to locks that can be read: an entry that is not a locks directory (or
+    // an app entry that is not a directory) is never written over.
+    locksOf(snapshot.environments.get(environment) as Environment, target);
     const directory = lockDirectory(target, environment, input.lockId);
     // Replacing: the old directory goes first, so no field of the old lock survives.
     return [{ kind: 'delete', path: directory } as const, ...lockFileChanges(directory, lock)];
@@ -106,7 +115,9 @@ export function lockFileChanges(directory: string, lock: Lock): TreeChange[] {
 
 /** The environments a lock target covers; 404 for an unknown environment, group or team. */
 function environmentsOf(snapshot: Snapshot, target: LockTarget, { teamMustExist = true } = {}): string[] {
+  requireLayout(snapshot);
   if (target.kind === 'group') {
+    requireEveryEnvironment(snapshot);
     const members = [...snapshot.environments.values()]
       .filter((environment) => mustRead(environment.config).environmentGroup === target.group)
       .map((environment) => environment.name)
@@ -116,11 +127,14 @@ function environmentsOf(snapshot: Snapshot, target: LockTarget, { teamMustExist 
     }
     return members;
   }
+  requireEnvironment(snapshot, target.environment);
   if (!snapshot.environments.has(target.environment)) {
     throw new AppError('ENVIRONMENT_NOT_FOUND', `No environment named '${target.environment}' exists.`);
   }
   const teamExists = (team: string) => [...snapshot.applications.values()].some((app) => app.team === team);
   if (target.kind === 'team' && teamMustExist && !teamExists(target.team)) {
+    // An application the snapshot could not read may be of that team.
+    requireEveryApplication(snapshot);
     throw new AppError('TEAM_NOT_FOUND', `Team '${target.team}' does not exist.`);
   }
   return [target.environment];

@@ -71,15 +71,43 @@ export interface Application {
   readonly latestRelease: number | undefined;
 }
 
+/**
+ * An entry of the repo that cannot be modelled (a file where a directory belongs, a name that
+ * breaks the naming rules, a malformed tree): it is left out of the snapshot's maps, and `hides`
+ * says what is unknown because of it, so that the operations that depend on it fail
+ * (planning/problems.ts) instead of answering without it.
+ */
+export interface Problem {
+  /** Path of the entry inside the repo (control characters of a name escaped). */
+  readonly file: string;
+  readonly reason: string;
+  readonly hides: ProblemScope;
+}
+
+export type ProblemScope =
+  /** `environments` itself cannot be read: every environment is unknown. */
+  | { readonly kind: 'environments' }
+  /** `applications` itself cannot be read: every application is unknown. */
+  | { readonly kind: 'applications' }
+  /** One environment; `name` is undefined when the entry's name is not a valid environment name. */
+  | { readonly kind: 'environment'; readonly name: string | undefined }
+  /** One application (its team, its releases). */
+  | { readonly kind: 'application'; readonly name: string }
+  /** An entry no request can name (an app or a team with an invalid name): nothing depends on it. */
+  | { readonly kind: 'ignored' };
+
 export interface Snapshot {
   /** The commit this snapshot was read from; null for a branch without commits. */
   readonly commitId: string | null;
   readonly environments: ReadonlyMap<string, Environment>;
   readonly applications: ReadonlyMap<string, Application>;
+  /** In ascending order of `file`. */
+  readonly problems: readonly Problem[];
 }
 
 export const EMPTY_SNAPSHOT: Snapshot = {
   commitId: null,
   environments: new Map(),
   applications: new Map(),
+  problems: [],
 };

@@ -1,6 +1,12 @@
 // The release train planner: (snapshot, request) -> plan. The prognosis returns the plan,
 // the train commits exactly it. Pure: no fs, git, clock or logger.
 import type { Environment, Lock, LockMap, Snapshot } from './model.js';
+import {
+  requireApplication,
+  requireEnvironment,
+  requireEveryApplication,
+  requireLayout,
+} from './problems.js';
 import { compareNames, mustRead, sortedKeys } from './readable.js';
 import { resolveTarget, type TargetType } from './resolveTarget.js';
 
@@ -113,6 +119,8 @@ export interface Deployment {
 
 /** Throws CorruptRepoError when the data it needs is corrupt. */
 export function planReleaseTrain(snapshot: Snapshot, request: ReleaseTrainRequest): ReleaseTrainOutcome {
+  requireLayout(snapshot);
+  if (request.sourceSnapshot) requireLayout(request.sourceSnapshot);
   const resolved = resolveTarget(snapshot, request.target, request.targetType);
   if (resolved.kind === 'notFound') {
     return { kind: 'targetNotFound', target: request.target, targetType: request.targetType };
@@ -176,6 +184,11 @@ function planEnvironment(
   if (upstream.latest && upstreamEnvironment) {
     return { kind: 'skipped', cause: 'ENV_HAS_BOTH_UPSTREAM_LATEST_AND_UPSTREAM_ENV' };
   }
+  if (upstreamEnvironment) {
+    // An upstream the snapshot could not read is not "not found".
+    requireEnvironment(snapshot, upstreamEnvironment);
+    requireEnvironment(source, upstreamEnvironment);
+  }
   if (upstreamEnvironment && !snapshot.environments.has(upstreamEnvironment)) {
     return { kind: 'skipped', cause: 'UPSTREAM_ENV_CONFIG_NOT_FOUND', upstream: upstreamEnvironment };
   }
@@ -189,6 +202,9 @@ function planEnvironment(
     : { kind: 'latest' };
   const apps: AppPlan[] = [];
   for (const app of candidateApps(source, trainSource)) {
+    // Its team and releases are needed, even to leave it out for another team.
+    requireApplication(snapshot, app);
+    requireApplication(source, app);
     const appTeam = snapshot.applications.get(app)?.team ?? source.applications.get(app)?.team ?? '';
     // Left out before anything of the app is read: another team's corrupt data is not this train's concern.
     if (team !== undefined && appTeam !== team) continue;
@@ -210,6 +226,8 @@ function planEnvironment(
 
 /** The candidate apps of a train, in ascending byte order. */
 function candidateApps(source: Snapshot, trainSource: TrainSource): string[] {
+  // `latest` takes every application: one the snapshot could not read may be among them.
+  if (trainSource.kind === 'latest') requireEveryApplication(source);
   const apps =
     trainSource.kind === 'latest'
       ? source.applications.keys()

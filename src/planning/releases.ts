@@ -5,6 +5,7 @@ import type { TreeChange, WritePlan } from './changes.js';
 import { type DeploymentContext, deploymentChanges, queuedDeploymentChanges } from './deploymentChanges.js';
 import { locksInTheWay } from './deployments.js';
 import type { Snapshot } from './model.js';
+import { requireApplication, requireEnvironment, requireLayout } from './problems.js';
 import { compareNames, loadedManifests, mustRead } from './readable.js';
 
 export interface ReleaseManifest {
@@ -40,6 +41,10 @@ export function planCreateRelease(
   context: DeploymentContext & { readonly trailers: string },
 ): WritePlan<ReleaseResult> {
   const { app } = request;
+  requireLayout(snapshot);
+  requireApplication(snapshot, app);
+  // Whether it deploys there depends on each environment's config.
+  for (const environment of request.manifests.keys()) requireEnvironment(snapshot, environment);
   const application = snapshot.applications.get(app);
   const latest = application?.latestRelease;
   const version = request.version ?? (latest ?? 0) + 1;

@@ -1,5 +1,6 @@
 // Which environments a train targets, as release-train.md "Resolving the target" says.
 import type { Environment, Snapshot } from './model.js';
+import { requireEnvironment, requireEveryEnvironment } from './problems.js';
 import { compareNames, mustRead } from './readable.js';
 
 export type TargetType = 'environment' | 'environmentGroup' | 'unknown';
@@ -19,8 +20,9 @@ export function resolveTarget(snapshot: Snapshot, target: string, targetType: Ta
     case 'environmentGroup':
       return resolveGroup(snapshot, target);
     case 'unknown': {
-      // A group wins over an environment of the same name. Group membership needs every config,
-      // so a corrupt one only fails this request when it could be hiding the group.
+      // A group wins over an environment of the same name. Group membership needs every config
+      // (and every environment entry), so a corrupt one only fails this request when it could
+      // be hiding the group.
       if (someValidConfigNamesGroup(snapshot, target)) return resolveGroup(snapshot, target);
       const asEnvironment = resolveEnvironment(snapshot, target);
       if (asEnvironment.kind === 'resolved') return asEnvironment;
@@ -30,12 +32,15 @@ export function resolveTarget(snapshot: Snapshot, target: string, targetType: Ta
 }
 
 function resolveEnvironment(snapshot: Snapshot, target: string): ResolvedTarget {
+  requireEnvironment(snapshot, target);
   return snapshot.environments.has(target)
     ? { kind: 'resolved', resolvedType: 'environment', environments: [target] }
     : { kind: 'notFound' };
 }
 
 function resolveGroup(snapshot: Snapshot, group: string): ResolvedTarget {
+  // An environment the snapshot could not read may be a member.
+  requireEveryEnvironment(snapshot);
   const members: string[] = [];
   for (const environment of snapshot.environments.values()) {
     if (mustRead(environment.config).environmentGroup === group) members.push(environment.name);

@@ -71,7 +71,9 @@ function parseConfigField(form: Record<string, unknown>): z.infer<typeof Environ
   }
   const result = EnvironmentConfigSchema.safeParse(parsed);
   if (!result.success) {
-    const problems = result.error.issues.map((issue) => `config.${issue.path.join('.')}: ${issue.message}`);
+    const problems = result.error.issues.map(
+      (issue) => `${['config', ...issue.path].join('.')}: ${issue.message}`,
+    );
     throw new AppError('INVALID_INPUT', `Invalid input: ${problems.join('; ')}`);
   }
   return parsed as z.infer<typeof EnvironmentConfigSchema>;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_JSON_DEPTH, nestsDeeperThan } from './jsonDepth.js';
 import { EnvironmentNameSchema, GroupNameSchema } from './names.js';
 
 // Unknown fields (Argo CD settings in either form, anything newer) are kept as they are.
@@ -22,6 +23,8 @@ export const EnvironmentConfigSchema = z
     argoConfigs: z.unknown().optional().describe('Argo CD settings (newer form), kept as given'),
     isActiveActive: z.boolean().optional(),
   })
+  // Stored and compared as it is: a config nested thousands deep would overflow the stack.
+  .refine((config) => !nestsDeeperThan(config), `must nest at most ${MAX_JSON_DEPTH} levels deep`)
   .meta({ id: 'EnvironmentConfig' });
 
 export const EnvironmentFormSchema = z

@@ -1,6 +1,7 @@
 // GET /api/overview: every environment (by group) and application, from one snapshot.
 // Corrupt data is listed under `problems` instead of failing the whole overview.
-import type { ManifestRepository } from '../manifest/repository.js';
+import type { ManifestRepository, MetadataText } from '../manifest/repository.js';
+import { METADATA_MAX_BYTES, tooLarge } from '../planning/layout.js';
 import type { Lock, LockMap, Readable, Snapshot } from '../planning/model.js';
 import { sortedKeys } from '../planning/readable.js';
 import type { Overview } from '../schemas/overview.js';
@@ -19,21 +20,33 @@ export async function readOverview(repo: ManifestRepository): Promise<Overview> 
       for (const oid of [deployedBy, deployedByEmail, deployedAt]) if (oid) recordBlobs.push(oid);
     }
   }
-  return buildOverview(snapshot, await repo.readBlobTexts(recordBlobs));
+  return buildOverview(snapshot, await repo.readMetadataTexts(recordBlobs));
 }
 
-export function buildOverview(snapshot: Snapshot, texts: ReadonlyMap<string, string>): Overview {
-  const problems: Overview['problems'] = [];
+export function buildOverview(snapshot: Snapshot, texts: ReadonlyMap<string, MetadataText>): Overview {
+  // The entries the snapshot could not model first; then each unreadable value once.
+  const problems: Overview['problems'] = snapshot.problems.map(({ file, reason }) => ({ file, reason }));
+  const listed = new Set(problems.map((problem) => `${problem.file}\0${problem.reason}`));
+  const listProblem = (file: string, reason: string) => {
+    const key = `${file}\0${reason}`;
+    if (listed.has(key)) return;
+    listed.add(key);
+    problems.push({ file, reason });
+  };
   const read = <T>(readable: Readable<T>, fallback: T): T => {
     if (readable.ok) return readable.value;
-    problems.push({ file: readable.file, reason: readable.reason });
+    listProblem(readable.file, readable.reason);
     return fallback;
   };
   const lockViews = (locks: Readable<LockMap>): Record<string, LockView> => {
     const map = read(locks, new Map<string, Lock>());
     return Object.fromEntries(sortedKeys(map).map((id) => [id, toLockView(map.get(id) as Lock)]));
   };
-  const text = (oid: string | undefined) => (oid === undefined ? undefined : texts.get(oid));
+  const text = (oid: string | undefined, file: string) => {
+    const content = oid === undefined ? undefined : texts.get(oid);
+    if (content?.ok === false) listProblem(file, tooLarge(content.size, METADATA_MAX_BYTES));
+    return content?.ok ? content.text : undefined;
+  };
 
   const groups = new Map<string, OverviewEnvironment[]>();
   for (const name of sortedKeys(snapshot.environments)) {
@@ -46,9 +59,10 @@ export function buildOverview(snapshot: Snapshot, texts: ReadonlyMap<string, str
       if (!state) continue;
       const version = read(state.deployedVersion, undefined);
       const queuedVersion = read(state.queuedVersion, undefined);
-      const deployedBy = text(state.deploymentRecord.deployedBy);
-      const deployedByEmail = text(state.deploymentRecord.deployedByEmail);
-      const deployedAt = text(state.deploymentRecord.deployedAt)?.trim();
+      const path = `environments/${name}/applications/${app}`;
+      const deployedBy = text(state.deploymentRecord.deployedBy, `${path}/deployed_by`);
+      const deployedByEmail = text(state.deploymentRecord.deployedByEmail, `${path}/deployed_by_email`);
+      const deployedAt = text(state.deploymentRecord.deployedAt, `${path}/deployed_at_utc`)?.trim();
       applications[app] = {
         name: app,
         ...(version !== undefined ? { version } : {}),

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { harnessPerTest } from '../support/appHarness.js';
 import { AUTHOR_HEADERS, expectError, expectOneCommit } from '../support/httpExpectations.js';
 import { layoutFiles } from '../support/layout.js';
+import { fieldsBody } from '../support/multipart.js';
 
 const start = harnessPerTest();
 
@@ -375,5 +376,49 @@ describe('POST /api/environments/{env}: config states', () => {
     const response = await h.app.inject({ method: 'GET', url: '/api/environments/staging' });
     expectError(response, 405, 'METHOD_NOT_ALLOWED');
     expect(response.headers.allow).toBe('POST');
+  });
+});
+
+describe('POST /api/environments/{env}: a config nested too deep', () => {
+  // Stored, compared and served as JSON: nested thousands deep, that overflowed the stack (a 500).
+  const deep = (depth: number) => `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
+
+  it('in a POST /api/environments body is a 400 INVALID_INPUT that writes nothing', async () => {
+    const h = await start(ENV_WORLD);
+    const before = h.fixture.tip();
+    const json = await h.app.inject({
+      method: 'POST',
+      url: '/api/environments/qa',
+      headers: { ...AUTHOR_HEADERS, 'content-type': 'application/json' },
+      payload: deep(10_000),
+    });
+    expect(expectError(json, 400, 'INVALID_INPUT').message).toMatch(/32 levels/);
+    const form = fieldsBody({ config: deep(10_000) });
+    const multipart = await h.app.inject({
+      method: 'POST',
+      url: '/api/environments/qa',
+      headers: { ...AUTHOR_HEADERS, 'content-type': form.contentType },
+      payload: form.payload,
+    });
+    expect(expectError(multipart, 400, 'INVALID_INPUT').message).toMatch(/config: .*32 levels/);
+    expect(h.fixture.tip()).toBe(before);
+  });
+
+  it('up to 32 levels is a config like any other', async () => {
+    const h = await start(ENV_WORLD);
+    const accepted = await h.app.inject({
+      method: 'POST',
+      url: '/api/environments/qa',
+      headers: { ...AUTHOR_HEADERS, 'content-type': 'application/json' },
+      payload: deep(32),
+    });
+    expect(accepted.statusCode, accepted.body).toBe(201);
+    const refused = await h.app.inject({
+      method: 'POST',
+      url: '/api/environments/qa',
+      headers: { ...AUTHOR_HEADERS, 'content-type': 'application/json' },
+      payload: deep(33),
+    });
+    expectError(refused, 400, 'INVALID_INPUT');
   });
 });

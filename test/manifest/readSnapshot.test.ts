@@ -485,6 +485,11 @@ describe('readSnapshot on an unborn branch', () => {
     await repo.open();
     expect(await repo.readTip()).toBeNull();
     const snapshot = await repo.readTipSnapshot();
-    expect(snapshot).toEqual({ commitId: null, environments: new Map(), applications: new Map() });
+    expect(snapshot).toEqual({
+      commitId: null,
+      environments: new Map(),
+      applications: new Map(),
+      problems: [],
+    });
   });
 });

@@ -282,8 +282,9 @@ describe('ManifestRepository.maintain()', () => {
     // The long-lived reader still finds objects that moved into the new pack.
     const fresh = openAdapter(path);
     expect([...(await fresh.readTipSnapshot()).environments.keys()]).toEqual([...before.environments.keys()]);
-    expect(
-      await repo.readBlobTexts([gitText(path, ['rev-parse', 'main:environments/env-0/config.json'])]),
-    ).toEqual(new Map([[gitText(path, ['rev-parse', 'main:environments/env-0/config.json']), '{"n":0}']]));
+    const configBlob = gitText(path, ['rev-parse', 'main:environments/env-0/config.json']);
+    expect(await repo.readMetadataTexts([configBlob])).toEqual(
+      new Map([[configBlob, { ok: true, text: '{"n":0}' }]]),
+    );
   });
 });

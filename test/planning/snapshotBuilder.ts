@@ -7,6 +7,7 @@ import type {
   EnvironmentConfig,
   Lock,
   LockMap,
+  Problem,
   Readable,
   Release,
   Snapshot,
@@ -52,6 +53,8 @@ export interface ApplicationSpec {
 
 export interface SnapshotSpec {
   readonly commitId?: string | null;
+  /** Entries the snapshot could not model; none when absent. */
+  readonly problems?: readonly Problem[];
   readonly environments?: Readonly<Record<string, EnvironmentSpec>>;
   readonly applications?: Readonly<Record<string, ApplicationSpec>>;
 }
@@ -169,6 +172,7 @@ export function buildSnapshot(spec: SnapshotSpec): Snapshot {
     applications: new Map(
       Object.entries(spec.applications ?? {}).map(([name, app]) => [name, application(name, app)] as const),
     ),
+    problems: spec.problems ?? [],
   };
 }
 

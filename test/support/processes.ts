@@ -1,6 +1,6 @@
 // The machine's processes as /proc shows them: to find the git children of a service process and
 // to check that none is left after it exited.
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { sep } from 'node:path';
 
 export interface ProcessInfo {
@@ -69,4 +69,25 @@ export function stillRunning(processes: readonly ProcessInfo[]): ProcessInfo[] {
 /** Resolves once `condition` holds; the test's own timeout bounds the wait. */
 export async function waitUntil(condition: () => boolean): Promise<void> {
   while (!condition()) await new Promise((resolve) => setTimeout(resolve, 20));
+}
+
+/** Children of this process whose command line has every one of `args`. */
+export function childProcesses(...args: string[]): number[] {
+  return listProcesses()
+    .filter(({ ppid, args: commandLine }) => {
+      if (ppid !== process.pid) return false;
+      const words = commandLine.split(' ');
+      return args.every((arg) => words.includes(arg));
+    })
+    .map(({ pid }) => pid);
+}
+
+/** The `git cat-file --batch-command` processes reading `repoPath`. */
+export function catFileProcesses(repoPath: string): number[] {
+  return childProcesses(repoPath, 'cat-file', '--batch-command');
+}
+
+/** Resolves once the process is gone (reaped, so its parent has seen it exit). */
+export async function processGone(pid: number): Promise<void> {
+  await waitUntil(() => !existsSync(`/proc/${pid}`));
 }

@@ -41,6 +41,7 @@ export async function plainSnapshot(repo: ManifestRepository, snapshot: Snapshot
           manifests: Object.fromEntries(release.manifests ?? []),
         })),
     })),
+    problems: snapshot.problems,
   };
 }
 
@@ -85,5 +86,5 @@ export async function overviewOf(repo: ManifestRepository, snapshot: Snapshot): 
       for (const oid of [deployedBy, deployedByEmail, deployedAt]) if (oid) blobs.push(oid);
     }
   }
-  return buildOverview(snapshot, await repo.readBlobTexts(blobs));
+  return buildOverview(snapshot, await repo.readMetadataTexts(blobs));
 }
