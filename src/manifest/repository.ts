@@ -3,7 +3,7 @@
 import { mkdir, readdir, realpath, stat } from 'node:fs/promises';
 import type { DerivedSnapshot } from '../planning/applyChanges.js';
 import type { Snapshot } from '../planning/model.js';
-import { CatFileBatch } from './catFileBatch.js';
+import { CatFileBatch, type GitObject } from './catFileBatch.js';
 import { GitCommandError, type GitIdentity, gitOutput, runGit, SERVICE_IDENTITY } from './git.js';
 import { type LogEntry, type LogOptions, readLog } from './gitLog.js';
 import type { Remote } from './remote.js';
@@ -219,6 +219,20 @@ export class ManifestRepository {
   async readTextAt(commitId: string, path: string): Promise<string | undefined> {
     const object = await this.objects.read(`${commitId}:${path}`);
     return object?.type === 'blob' ? object.content.toString('utf8') : undefined;
+  }
+
+  /**
+   * The objects at these paths of a commit (`type` tells a file, `blob`, from a directory), read
+   * in one round trip; paths that do not exist are left out.
+   */
+  async readPathsAt(commitId: string, paths: readonly string[]): Promise<Map<string, GitObject>> {
+    const objects = await this.objects.readMany(paths.map((path) => `${commitId}:${path}`));
+    const found = new Map<string, GitObject>();
+    paths.forEach((path, index) => {
+      const object = objects[index];
+      if (object) found.set(path, object);
+    });
+    return found;
   }
 
   /** The text of blobs by id; missing ones are left out. */
