@@ -31,6 +31,7 @@ import { environmentRoutes } from './routes/environments.js';
 import { healthRoutes } from './routes/health.js';
 import { historyRoutes } from './routes/history.js';
 import { lockRoutes } from './routes/locks.js';
+import { lookupRoutes } from './routes/lookups.js';
 import { MULTIPART_COUNT_LIMITS } from './routes/multipartForm.js';
 import { releaseRoutes } from './routes/releases.js';
 import { releaseTrainRoutes } from './routes/releaseTrains.js';
@@ -240,6 +241,7 @@ export async function buildApp({
   await app.register(releaseRoutes, { writes, releaseMaxBytes });
   await app.register(deploymentRoutes, { writes, repo });
   await app.register(historyRoutes, { repo });
+  await app.register(lookupRoutes, { repo });
   // Ready while the clone is fresh: a few missed background fetches are tolerated.
   const readyMaxFetchAgeMs = 3 * remoteSync.fetchIntervalMs + (repo.remote?.timeoutMs ?? 0);
   await app.register(healthRoutes, { repo, readyMaxFetchAgeMs });

@@ -10,6 +10,7 @@ export const ACTIONS = [
   'CreateRelease',
   'DeployRelease',
   'CreateEnvironment',
+  'DeleteEnvironment',
   'DeployReleaseTrain',
 ] as const;
 export type Action = (typeof ACTIONS)[number];
@@ -19,7 +20,6 @@ const KUBERPULT_ONLY_ACTIONS = [
   'CreateUndeploy',
   'DeployUndeploy',
   'DeleteEnvironmentApplication',
-  'DeleteEnvironment',
   'DeleteEnvFromApp',
 ];
 

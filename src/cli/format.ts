@@ -1,8 +1,9 @@
-// The answer for people reading a CI log: one block per environment in name order, what is
-// deployed and what is skipped and why, then the commit. Plain text, no colors. Pure.
+// The answers for people reading a CI log, plain text without colors. A train or prognosis: one
+// block per environment in name order, what is deployed and what is skipped and why, then the
+// commit; the other writes: one line saying what happened. Pure.
 // Type-only imports: the CLI does not load zod or the schemas at run time.
 import type { EnvsPrognoses, LockView } from '../schemas/releaseTrain.js';
-import type { CliCommand } from './args.js';
+import type { Command, LockScope, TrainCommand } from './subcommands.js';
 
 type EnvPrognosis = EnvsPrognoses[string];
 
@@ -12,7 +13,7 @@ interface TrainLike {
   gitTag?: unknown;
 }
 
-export function formatResponse(command: CliCommand, body: unknown): string[] {
+export function formatResponse(command: TrainCommand, body: unknown): string[] {
   const what = command.group ? 'environment group' : 'environment';
   const team = command.team === undefined ? '' : ` (team ${command.team})`;
   const heading =
@@ -70,4 +71,43 @@ function describeLock(lock: LockView): string {
   const by = lock.createdBy?.name ? ` by ${lock.createdBy.name}` : '';
   const link = lock.ciLink ? ` ${lock.ciLink}` : '';
   return `${lock.lockId}: ${JSON.stringify(lock.message)}${by}${link}`;
+}
+
+export type WriteCommand = Extract<
+  Command,
+  { kind: 'release' | 'create-lock' | 'delete-lock' | 'delete-environment' }
+>;
+
+/** One line for the writes other than trains; `body` is the parsed answer (undefined when empty). */
+export function formatWrite(command: WriteCommand, status: number, body: unknown): string {
+  const answer = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
+  switch (command.kind) {
+    case 'release': {
+      const version = typeof answer.version === 'number' ? answer.version : command.version;
+      return status === 201
+        ? `Created release ${version} of '${command.application}'`
+        : `Release ${version} of '${command.application}' already exists with these manifests: nothing changed`;
+    }
+    case 'create-lock':
+      return `Created lock '${command.lockId}' ${describeScope(command.scope)}`;
+    case 'delete-lock':
+      return `Deleted lock '${command.lockId}' ${describeScope(command.scope)}`;
+    case 'delete-environment':
+      return `Deleted environment '${command.environment}'${
+        typeof answer.commitId === 'string' ? ` (commit ${answer.commitId})` : ''
+      }`;
+  }
+}
+
+function describeScope(scope: LockScope): string {
+  switch (scope.kind) {
+    case 'environment':
+      return `on environment '${scope.environment}'`;
+    case 'application':
+      return `on application '${scope.application}' in environment '${scope.environment}'`;
+    case 'team':
+      return `on team '${scope.team}' in environment '${scope.environment}'`;
+    case 'group':
+      return `on environment group '${scope.group}'`;
+  }
 }

@@ -5,7 +5,7 @@ import { CorruptRepoError } from '../errors.js';
 import type { DerivedSnapshot } from '../planning/applyChanges.js';
 import { METADATA_MAX_BYTES, tooLarge } from '../planning/layout.js';
 import type { Snapshot } from '../planning/model.js';
-import { CatFileBatch } from './catFileBatch.js';
+import { CatFileBatch, type ObjectRead } from './catFileBatch.js';
 import { GitCommandError, type GitIdentity, gitOutput, runGit, SERVICE_IDENTITY, type Warn } from './git.js';
 import { type LogEntry, type LogOptions, readLog } from './gitLog.js';
 import type { Remote } from './remote.js';
@@ -263,12 +263,32 @@ export class ManifestRepository {
     return object.content.toString('utf8');
   }
 
-  /** The text of metadata blobs by id (or their size, when too large to read); missing ones are left out. */
-  async readMetadataTexts(oids: Iterable<string>): Promise<Map<string, MetadataText>> {
-    const unique = [...new Set(oids)];
+  /**
+   * The objects at these paths of a commit (`type` tells a file, `blob`, from a directory), read
+   * in one round trip, each at most a metadata file's size (else `oversized`); paths that do not
+   * exist are left out.
+   */
+  async readPathsAt(commitId: string, paths: readonly string[]): Promise<Map<string, ObjectRead>> {
     const objects = await this.objects.readMany(
-      unique.map((name) => ({ name, maxBytes: METADATA_MAX_BYTES })),
+      paths.map((path) => ({ name: `${commitId}:${path}`, maxBytes: METADATA_MAX_BYTES })),
     );
+    const found = new Map<string, ObjectRead>();
+    paths.forEach((path, index) => {
+      const object = objects[index];
+      if (object) found.set(path, object);
+    });
+    return found;
+  }
+
+  /** The text of metadata blobs by id (or their size, when too large to read); missing ones are left out. */
+  readMetadataTexts(oids: Iterable<string>): Promise<Map<string, MetadataText>> {
+    return this.readBlobTexts(oids, METADATA_MAX_BYTES);
+  }
+
+  /** The text of blobs by id, each at most `maxBytes` (else its size); missing ones are left out. */
+  async readBlobTexts(oids: Iterable<string>, maxBytes: number): Promise<Map<string, MetadataText>> {
+    const unique = [...new Set(oids)];
+    const objects = await this.objects.readMany(unique.map((name) => ({ name, maxBytes })));
     const texts = new Map<string, MetadataText>();
     unique.forEach((oid, index) => {
       const object = objects[index];

@@ -1,7 +1,9 @@
-// Creating or replacing an environment's config.json.
+// Creating or replacing an environment's config.json, and deleting an environment.
+import { AppError } from '../errors.js';
 import type { WritePlan } from './changes.js';
-import type { Snapshot } from './model.js';
-import { requireEnvironment, requireLayout } from './problems.js';
+import type { Environment, Snapshot } from './model.js';
+import { requireEnvironment, requireEveryEnvironment, requireLayout } from './problems.js';
+import { mustRead, sortedKeys } from './readable.js';
 
 export interface EnvironmentResult {
   readonly created: boolean;
@@ -44,4 +46,43 @@ function canonicalJson(value: unknown): string {
       ? Object.fromEntries(Object.entries(inner).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
       : inner,
   );
+}
+
+export interface EnvironmentDeletion {
+  readonly environment: string;
+}
+
+/**
+ * Removing an environment wholly (lifecycle.md "Environment deletion"): config, locks, team
+ * locks and deployed apps. Release manifests for it stay in the releases. Refused while another
+ * environment takes its versions, since that one would lose its upstream.
+ */
+export function planDeleteEnvironment(
+  snapshot: Snapshot,
+  environment: string,
+  trailers: string,
+): WritePlan<EnvironmentDeletion> {
+  requireLayout(snapshot);
+  // Any environment may take its versions, one that cannot be read too.
+  requireEveryEnvironment(snapshot);
+  if (!snapshot.environments.has(environment)) {
+    throw new AppError('ENVIRONMENT_NOT_FOUND', `No environment named '${environment}' exists.`);
+  }
+  const downstream = sortedKeys(snapshot.environments).filter((name) => {
+    const other = snapshot.environments.get(name) as Environment;
+    return name !== environment && mustRead(other.config).upstream?.environment === environment;
+  });
+  if (downstream.length > 0) {
+    throw new AppError(
+      'ENVIRONMENT_IN_USE',
+      `Environment '${environment}' is the upstream of ${downstream.map((name) => `'${name}'`).join(', ')}: ` +
+        'delete or re-point those first.',
+      { details: { environments: downstream } },
+    );
+  }
+  return {
+    changes: [{ kind: 'delete', path: `environments/${environment}` }],
+    message: `Deleted environment "${environment}"\n\n${trailers}`,
+    result: { environment },
+  };
 }

@@ -13,6 +13,8 @@ export const SYMLINK_MODE = '120000';
 export const METADATA_MAX_BYTES = 1024 * 1024;
 /** The most bytes of a version symlink's target (the longest valid one is under 200). */
 export const LINK_MAX_BYTES = 4096;
+/** The largest release manifest the service reads into an answer (it copies larger ones by blob id). */
+export const MANIFEST_MAX_BYTES = 64 * 1024 * 1024;
 
 /** What a git tree entry is, by its mode. */
 export type EntryKind = 'tree' | 'file' | 'symlink' | 'submodule';

@@ -3,7 +3,11 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { callerOf } from '../auth/authenticator.js';
 import { AppError } from '../errors.js';
-import { EnvironmentConfigSchema, EnvironmentResponseSchema } from '../schemas/environments.js';
+import {
+  EnvironmentConfigSchema,
+  EnvironmentDeletionSchema,
+  EnvironmentResponseSchema,
+} from '../schemas/environments.js';
 import { ErrorResponseSchema } from '../schemas/error.js';
 import { EnvironmentNameSchema } from '../schemas/names.js';
 import type { ManifestWrites } from '../services/writes.js';
@@ -52,6 +56,37 @@ export const environmentRoutes: FastifyPluginAsyncZod<{ writes: ManifestWrites }
       },
     );
   }
+
+  app.delete(
+    '/api/environments/:env',
+    {
+      schema: {
+        summary: 'Delete an environment: its config, locks, team locks and deployed apps, in one commit',
+        description:
+          'Refused (409 ENVIRONMENT_IN_USE, listing them in details.environments) while another ' +
+          "environment's upstream.environment names it. Release manifests for it stay in the releases.",
+        tags: ['environments'],
+        params: z.object({ env: EnvironmentNameSchema }),
+        response: {
+          200: EnvironmentDeletionSchema,
+          400: ErrorResponseSchema,
+          403: ErrorResponseSchema,
+          404: ErrorResponseSchema,
+          409: ErrorResponseSchema,
+          500: ErrorResponseSchema,
+          503: ErrorResponseSchema,
+        },
+      },
+    },
+    async (request) => {
+      const { env } = request.params;
+      const { commitId } = await writes.deleteEnvironment(env, {
+        caller: callerOf(request),
+        requestId: request.id,
+      });
+      return { environment: env, commitId };
+    },
+  );
 };
 
 /** Kuberpult's form: the config as JSON text in the field `config`. */

@@ -34,3 +34,10 @@ export const EnvironmentFormSchema = z
 export const EnvironmentResponseSchema = z
   .object({ environment: z.string(), created: z.boolean(), config: z.record(z.string(), z.unknown()) })
   .meta({ id: 'EnvironmentResult' });
+
+export const EnvironmentDeletionSchema = z
+  .object({
+    environment: z.string(),
+    commitId: z.string().nullable().describe('The commit that removed it'),
+  })
+  .meta({ id: 'EnvironmentDeletion' });

@@ -75,7 +75,7 @@ const KINDS: readonly (readonly [HistoryKind, RegExp])[] = [
   ['lock', /^(?:Created|Deleted) lock "/],
   ['release', /^created version \d+ of "/],
   ['deployment', /^(?:deployed|Queued) version \d+ of "/],
-  ['environment', /^(?:Created|Updated) environment "/],
+  ['environment', /^(?:Created|Updated|Deleted) environment "/],
 ];
 
 export function historyKind(subject: string): HistoryKind {

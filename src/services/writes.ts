@@ -9,7 +9,7 @@ import { gitBlobId } from '../manifest/blobId.js';
 import type { WritePlan } from '../planning/changes.js';
 import { renderTrailers } from '../planning/commitMessage.js';
 import { type DeploymentRequest, planDeployment } from '../planning/deployments.js';
-import { planSetEnvironment } from '../planning/environments.js';
+import { planDeleteEnvironment, planSetEnvironment } from '../planning/environments.js';
 import { type LockInput, type LockTarget, planCreateLock, planDeleteLock } from '../planning/locks.js';
 import type { Snapshot } from '../planning/model.js';
 import { planCreateRelease, type ReleaseManifest, type ReleaseRequest } from '../planning/releases.js';
@@ -140,6 +140,15 @@ export class ManifestWrites {
     };
     return this.write(request.caller, { action: 'CreateEnvironment', targets }, ({ snapshot }) =>
       planSetEnvironment(snapshot, environment, config, trailersOf(request)),
+    );
+  }
+
+  deleteEnvironment(environment: string, request: RequestContext) {
+    // An unknown environment has no group to judge: the planner answers 404 for it.
+    const targets = (snapshot: Snapshot) =>
+      snapshot.environments.has(environment) ? [targetIn(snapshot, environment)] : [];
+    return this.write(request.caller, { action: 'DeleteEnvironment', targets }, ({ snapshot }) =>
+      planDeleteEnvironment(snapshot, environment, trailersOf(request)),
     );
   }
 

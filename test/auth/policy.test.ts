@@ -98,23 +98,22 @@ describe('parsePolicy', () => {
     );
   });
 
-  it.each([
-    'CreateUndeploy',
-    'DeployUndeploy',
-    'DeleteEnvironmentApplication',
-    'DeleteEnvironment',
-    'DeleteEnvFromApp',
-  ])('accepts the Kuberpult-only action %s, which allows none of the actions of this service', (action) => {
-    const policy = parsePolicy(`p, role:dev, ${action}, *:*, *, allow\ng, devs, role:dev\n`, 'policy.csv');
-    expect(policy.rules).toEqual([
-      { role: 'dev', action, environmentGroup: '*', environment: '*', application: '*' },
-    ]);
-    const member = caller('a@example.com', ['devs']);
-    for (const granted of ALL_ACTIONS) {
-      expect(isAllowed(policy, member, granted, target('prod', 'prod-de', 'checkout')), granted).toBe(false);
-      expect(isAllowed(policy, member, granted, target('prod', 'prod-de')), granted).toBe(false);
-    }
-  });
+  it.each(['CreateUndeploy', 'DeployUndeploy', 'DeleteEnvironmentApplication', 'DeleteEnvFromApp'])(
+    'accepts the Kuberpult-only action %s, which allows none of the actions of this service',
+    (action) => {
+      const policy = parsePolicy(`p, role:dev, ${action}, *:*, *, allow\ng, devs, role:dev\n`, 'policy.csv');
+      expect(policy.rules).toEqual([
+        { role: 'dev', action, environmentGroup: '*', environment: '*', application: '*' },
+      ]);
+      const member = caller('a@example.com', ['devs']);
+      for (const granted of ALL_ACTIONS) {
+        expect(isAllowed(policy, member, granted, target('prod', 'prod-de', 'checkout')), granted).toBe(
+          false,
+        );
+        expect(isAllowed(policy, member, granted, target('prod', 'prod-de')), granted).toBe(false);
+      }
+    },
+  );
 
   it.each(ALL_ACTIONS)('accepts the action %s', (action) => {
     const policy = parsePolicy(`p, role:dev, ${action}, dev:dev, *, allow\n`, 'policy.csv');

@@ -1,42 +1,13 @@
 // The CLI as CI runs it: a child process against a real server on 127.0.0.1 (the app over a temp
 // git repo), or against small node:http servers that misbehave on purpose.
-import { spawn } from 'node:child_process';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { PROD_PROGNOSIS, WORLD } from '../http/world.js';
 import { type Harness, startHarness } from '../support/appHarness.js';
+import { runCli, stopCliProcesses } from '../support/cliProcess.js';
 
-const ROOT = new URL('../..', import.meta.url).pathname;
-// The command as installed: the bin script, which runs the built CLI in dist/.
-const BIN = join(ROOT, 'bin/trainyard.mjs');
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-// Async spawn: the server lives in this process, so its event loop must keep running.
-function runCli(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: { PATH: process.env.PATH ?? '', TRAINYARD_RETRY_DELAY_MS: '10', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+afterEach(stopCliProcesses);
 
 describe('trainyard against the app', () => {
   let harness: Harness;
@@ -331,37 +302,112 @@ describe('trainyard against servers that misbehave', () => {
 });
 
 describe('trainyard with invalid arguments', () => {
-  it.each([
-    [['release-train'], '--target-environment'],
-    [['prognosis', '--target-environment', 'Prod_CA'], '--target-environment'],
-    [['--retries', '-1', 'release-train', '--target-environment', 'dev'], '--retries'],
-    [['--retries=1.5', 'release-train', '--target-environment', 'dev'], '--retries'],
-    [['--timeout', '0', 'prognosis', '--target-environment', 'dev'], '--timeout'],
-    [['--timeout=soon', 'prognosis', '--target-environment', 'dev'], '--timeout'],
-    [['--url', 'ftp://example.com', 'prognosis', '--target-environment', 'dev'], '--url'],
-    [['release-train', '--target-environment', 'dev', '--ci_link', '/relative'], '--ci_link'],
-    [['release-train', '--target-environment', 'dev', '--bogus'], '--bogus'],
-    [['prognosis', '--target-environment', 'dev', '--ci_link', 'https://ci.example.com'], '--ci_link'],
-    [['deploy'], "unknown command 'deploy'"],
-    [[], 'missing command'],
-  ])('%j exits 2 naming %s', async (args, named) => {
-    const run = await runCli(args, { TRAINYARD_URL: 'http://127.0.0.1:9' });
-    expect(run.code).toBe(2);
-    expect(run.stderr).toContain(named);
-    expect(run.stdout).toBe('');
+  let server: Server | undefined;
+  let url = '';
+  let requests = 0;
+  beforeAll(async () => {
+    server = createServer((_request, response) => {
+      requests++;
+      response.writeHead(500).end();
+    });
+    await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    server?.closeAllConnections();
+    await new Promise((resolve) => server?.close(resolve));
   });
 
-  it('prints the help with exit 0', async () => {
+  // The message of each is checked in kuberpultParsing.test.ts; here: exit 2, stderr, no request.
+  it.each([
+    [['release-train'], 'error: the --target-environment arg must be set exactly once'],
+    [['prognosis', '--target-environment', 'Prod_CA'], "the --target-environment value 'Prod_CA'"],
+    [
+      ['--retries', '-1', 'release-train', '--target-environment', 'dev'],
+      '--retries arg value must not be negative',
+    ],
+    [
+      ['--retries=1.5', 'release-train', '--target-environment', 'dev'],
+      'invalid value "1.5" for flag -retries',
+    ],
+    [['--timeout', '0', 'prognosis', '--target-environment', 'dev'], '--timeout arg value must be positive'],
+    [
+      ['--url', 'ftp://example.com', 'prognosis', '--target-environment', 'dev'],
+      "the --url value 'ftp://example.com'",
+    ],
+    [['release-train', '--target-environment', 'dev', '--bogus'], 'flag provided but not defined: -bogus'],
+    [
+      ['release-train', '-target-environment', 'dev', 'potato', 'tomato'],
+      'these arguments are not recognised: "potato tomato"',
+    ],
+    [['release-train', '--target-environment=dev', '-target-environment=prod'], 'must be set exactly once'],
+    [
+      ['create-team-lock', '-environment', 'dev', '-team', 'shop', '-lockID', 'x'],
+      'the --message arg is required',
+    ],
+    [
+      ['release', '-application', 'a', '-environment', 'dev', '-manifest', 'm', '-signature', 's'],
+      '--signature is not supported',
+    ],
+    [
+      ['release', '-application', 'a', '-environment', 'dev', '-manifest', 'm', '-dry-run'],
+      '--dry-run is not supported',
+    ],
+    [
+      ['release', '-application', 'a', '-environment', 'dev', '-manifest', 'm', '-prepublish'],
+      '--prepublish is not supported',
+    ],
+    [
+      ['release', '-application', 'a', '-environment', 'dev', '-manifest', '/nonexistent/m.yaml'],
+      "cannot read the manifest file '/nonexistent/m.yaml': ENOENT",
+    ],
+    [['get-commit-deployments', '-commit', 'abc'], 'the commit hash: abc is invalid'],
+    [['deploy'], 'unknown subcommand deploy'],
+    [[], 'a subcommand must be specified'],
+  ])('%j exits 2: %s, and sends nothing', async (args, message) => {
+    const before = requests;
+    const run = await runCli(args, { TRAINYARD_URL: url });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(message);
+    expect(run.stdout).toBe('');
+    expect(requests).toBe(before);
+  });
+
+  it('needs --url (or TRAINYARD_URL) for everything but help', async () => {
+    const run = await runCli(['delete-environment', '--environment', 'dev']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toBe(
+      "error: the --url arg must be set exactly once\nRun 'trainyard help' for usage.\n",
+    );
+  });
+
+  it('prints the help with exit 0: help, --help, and help <subcommand>', async () => {
     const run = await runCli(['--help']);
     expect(run.code).toBe(0);
-    expect(run.stdout).toContain('Usage: trainyard [options] [command]');
-    for (const flag of ['--url', '--author_name', '--author_email', '--retries', '--timeout', '--json']) {
-      expect(run.stdout).toContain(flag);
+    expect(run.stdout).toContain('Usage: trainyard [global flags] <subcommand> [subcommand flags]');
+    for (const flag of [
+      '-url',
+      '-author_name',
+      '-author_email',
+      '-client_uuid',
+      '-retries',
+      '-timeout',
+      '-json',
+    ]) {
+      expect(run.stdout).toContain(`  ${flag}`);
     }
-    const sub = await runCli(['release-train', '--help']);
+    const help = await runCli(['help']);
+    expect(help).toEqual(run);
+    const sub = await runCli(['help', 'release-train']);
     expect(sub.code).toBe(0);
-    for (const flag of ['--target-environment', '--team', '--ci_link', '--use_env_group_target']) {
-      expect(sub.stdout).toContain(flag);
+    for (const flag of [
+      '-target-environment',
+      '-team',
+      '-ci_link',
+      '-use_env_group_target',
+      '-use_dex_auth',
+    ]) {
+      expect(sub.stdout).toContain(`  ${flag}`);
     }
   });
 });

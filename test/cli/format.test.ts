@@ -1,18 +1,10 @@
 // The text for people, from the prognosis of a train over `prod` that meets every skip cause.
 import { describe, expect, it } from 'vitest';
-import type { CliCommand } from '../../src/cli/args.js';
 import { formatResponse } from '../../src/cli/format.js';
+import type { TrainCommand } from '../../src/cli/subcommands.js';
 import { PROD_PROGNOSIS } from '../http/world.js';
 
-const TRAIN: CliCommand = {
-  kind: 'release-train',
-  url: 'http://127.0.0.1:8080',
-  target: 'prod',
-  group: true,
-  retries: 3,
-  timeoutSeconds: 30,
-  json: false,
-};
+const TRAIN: TrainCommand = { kind: 'release-train', target: 'prod', group: true };
 
 describe('formatResponse', () => {
   it('lists every environment in name order with what is deployed and skipped, then the commit', () => {

@@ -375,7 +375,7 @@ describe('POST /api/environments/{env}: config states', () => {
     const h = await start(ENV_WORLD);
     const response = await h.app.inject({ method: 'GET', url: '/api/environments/staging' });
     expectError(response, 405, 'METHOD_NOT_ALLOWED');
-    expect(response.headers.allow).toBe('POST');
+    expect(response.headers.allow).toBe('POST, DELETE');
   });
 });
 
