@@ -11,4 +11,18 @@ export const LockBodySchema = strictBody({
   suggestedLifetime: OneLineSchema('suggestedLifetime', 64)
     .optional()
     .describe('How long the lock is meant to stay, e.g. 2h or 7d (kept as given)'),
-}).meta({ id: 'LockRequest' });
+  // Kuberpult's frontend and client spell it so; kuberpult-client sends this one.
+  suggestedLifeTime: OneLineSchema('suggestedLifeTime', 64)
+    .optional()
+    .describe('suggestedLifetime as Kuberpult spells it; give one of the two'),
+})
+  .refine((body) => body.suggestedLifetime === undefined || body.suggestedLifeTime === undefined, {
+    message: 'give suggestedLifetime or suggestedLifeTime, not both',
+  })
+  .transform(({ suggestedLifeTime, ...body }) => ({
+    ...body,
+    ...(body.suggestedLifetime === undefined && suggestedLifeTime !== undefined
+      ? { suggestedLifetime: suggestedLifeTime }
+      : {}),
+  }))
+  .meta({ id: 'LockRequest' });

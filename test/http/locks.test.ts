@@ -339,6 +339,31 @@ for (const lockKind of KINDS) {
   }
 }
 
+describe("Kuberpult's spelling suggestedLifeTime", () => {
+  it('is taken as suggestedLifetime (kuberpult-client sends it so); both at once is a 400 writing nothing', async () => {
+    const h = await start(LOCK_WORLD);
+    const url = '/api/environments/dev/locks/freeze';
+    const created = await h.app.inject({
+      method: 'PUT',
+      url,
+      headers: AUTHOR_HEADERS,
+      payload: { message: 'code freeze', suggestedLifeTime: '2d' },
+    });
+    expect(created.statusCode).toBe(200);
+    expect(created.json().suggestedLifetime).toBe('2d');
+    expect(h.fixture.show('environments/dev/locks/freeze/suggested_lifetime')).toBe('2d');
+    const before = h.fixture.tip();
+    const both = await h.app.inject({
+      method: 'PUT',
+      url,
+      headers: AUTHOR_HEADERS,
+      payload: { message: 'm', suggestedLifetime: '1d', suggestedLifeTime: '2d' },
+    });
+    expectError(both, 400, 'INVALID_INPUT');
+    expect(h.fixture.tip()).toBe(before);
+  });
+});
+
 describe('lock ids', () => {
   it('takes 2 to 99 characters of [A-Za-z0-9._-] not starting with . or -', async () => {
     const h = await start(LOCK_WORLD);
