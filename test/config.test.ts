@@ -1,7 +1,8 @@
 // Settings that only make sense together (the process itself stops with these messages: see
 // server.test.ts and authentication.test.ts for the start-up as a user sees it).
+import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../src/config.js';
+import { ConfigError, ConfigSchema, loadConfig } from '../src/config.js';
 
 /** The message loadConfig stops with (fails the test when the settings are accepted). */
 function refusal(env: Record<string, string>): string {
@@ -71,5 +72,18 @@ describe('HTTP timeouts', () => {
     expect([config.HTTP_HEADERS_TIMEOUT_SECONDS, config.HTTP_REQUEST_TIMEOUT_SECONDS]).toEqual([30, 300]);
     expect(refusal({ HTTP_HEADERS_TIMEOUT_SECONDS: '301' })).toContain('HTTP_HEADERS_TIMEOUT_SECONDS');
     expect(refusal({ HTTP_REQUEST_TIMEOUT_SECONDS: '0' })).toContain('HTTP_REQUEST_TIMEOUT_SECONDS');
+  });
+});
+
+describe('docs/configuration.md', () => {
+  it('documents every variable the service reads, with its default', async () => {
+    const page = await readFile(new URL('../docs/configuration.md', import.meta.url), 'utf8');
+    const defaults = loadConfig({}) as Record<string, unknown>;
+    for (const variable of Object.keys(ConfigSchema.shape)) {
+      const row = page.split('\n').find((line) => line.startsWith(`| \`${variable}\` |`));
+      expect(row, `${variable} has no row in docs/configuration.md`).toBeDefined();
+      const value = defaults[variable];
+      if (typeof value === 'string' || typeof value === 'number') expect(row).toContain(`\`${value}\``);
+    }
   });
 });
