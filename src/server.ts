@@ -20,12 +20,14 @@ import {
 } from './config.js';
 import { prepareClone } from './manifest/clone.js';
 import { seedDemo } from './manifest/demoSeed.js';
+import { requireGitVersion } from './manifest/gitVersion.js';
 import { Remote } from './manifest/remote.js';
 import { createManifestRepository } from './manifest/repository.js';
 import { shutdownGraceMs } from './shutdownGrace.js';
 
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
+  await requireGitVersion();
   // security.md: without authentication, only the machine itself may call the service.
   const unauthenticatedOnNetwork = config.AUTH_MODE === 'none' && !isLoopback(config.HOST);
   if (unauthenticatedOnNetwork && !config.AUTH_ALLOW_UNAUTHENTICATED) {
