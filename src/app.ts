@@ -20,9 +20,10 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
-import { Authenticator } from './auth/authenticator.js';
+import { Authenticator, UnauthenticatedError } from './auth/authenticator.js';
 import { Permissions } from './auth/permissions.js';
-import { AppError, type ErrorCode } from './errors.js';
+import { AppError, type ErrorCode } from './domain/errors.js';
+import { ERROR_STATUS } from './http/errorStatus.js';
 import type { ManifestRepository } from './manifest/repository.js';
 import { Metrics } from './metrics.js';
 import { transformOpenApiObject } from './openapiDocument.js';
@@ -313,7 +314,7 @@ function answerError(error: FastifyError, request: FastifyRequest, reply: Fastif
   const details = error instanceof AppError ? error.details : undefined;
   if (error instanceof AppError) {
     if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
-    reply.headers(error.headers);
+    if (error instanceof UnauthenticatedError) reply.header('www-authenticate', error.challenge);
   }
   return reply
     .code(statusCode)
@@ -379,9 +380,10 @@ function acceptEmptyJsonBodies(app: FastifyInstance): void {
 
 function describeError(error: FastifyError): { statusCode: number; code: ErrorCode; message: string } {
   if (error instanceof AppError) {
+    const statusCode = ERROR_STATUS[error.code];
     const message =
-      error.statusCode >= 500 && error.code === 'INTERNAL_ERROR' ? 'Internal server error.' : error.message;
-    return { statusCode: error.statusCode, code: error.code, message };
+      statusCode >= 500 && error.code === 'INTERNAL_ERROR' ? 'Internal server error.' : error.message;
+    return { statusCode, code: error.code, message };
   }
   if (hasZodFastifySchemaValidationErrors(error)) {
     return { statusCode: 400, code: 'INVALID_INPUT', message: validationMessage(error) };

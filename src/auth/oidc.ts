@@ -4,7 +4,7 @@
 // The keys are cached and fetched again for an unknown `kid`, at most once a minute, so a storm of
 // made-up kids costs the issuer nothing.
 import { createRemoteJWKSet, errors, type JWTPayload, jwtVerify } from 'jose';
-import { AppError } from '../errors.js';
+import { AppError } from '../domain/errors.js';
 import { isIdentityText } from '../services/identity.js';
 import type { Caller } from './caller.js';
 

@@ -2,7 +2,7 @@
 // the tip the write was planned on, and classify what the server answered from `--porcelain`.
 // Every remote command runs in its own process group and is killed as a whole after a bound.
 import { spawn } from 'node:child_process';
-import { AppError, RefConflictError, RefLockedError } from '../errors.js';
+import { AppError, RefConflictError, RefLockedError } from '../domain/errors.js';
 import { GIT_OPTIONS, type GitResult, gitEnvironment, runGit, trackProcessGroup } from './git.js';
 import { gitDirOf, lockFileIn, STALE_LOCK_AGE_MS } from './staleFiles.js';
 import { tagExists } from './writeCommit.js';

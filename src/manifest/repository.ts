@@ -1,7 +1,7 @@
 // The git adapter of one manifest repository: the branch tip, snapshots, and writing a commit.
 // Built by a factory, one per repository; nothing module-level.
 import { mkdir, readdir, realpath, stat } from 'node:fs/promises';
-import { CorruptRepoError } from '../errors.js';
+import { CorruptRepoError } from '../domain/errors.js';
 import type { DerivedSnapshot } from '../planning/applyChanges.js';
 import { METADATA_MAX_BYTES, tooLarge } from '../planning/layout.js';
 import type { Snapshot } from '../planning/model.js';

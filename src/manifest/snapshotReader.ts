@@ -7,7 +7,8 @@
 // layout is an Unreadable value or a snapshot problem naming the path, never an exception that
 // fails every request, nor an entry that silently drops out.
 
-import { CorruptRepoError } from '../errors.js';
+import { CorruptRepoError } from '../domain/errors.js';
+import { parseReleaseNumber } from '../domain/names.js';
 import type { UnsureParts } from '../planning/applyChanges.js';
 import { releaseLink } from '../planning/changes.js';
 import {
@@ -39,7 +40,6 @@ import type {
   Snapshot,
   Unreadable,
 } from '../planning/model.js';
-import { parseReleaseNumber } from '../schemas/names.js';
 import type { CatFileBatch, ObjectRead } from './catFileBatch.js';
 import { cachedRead, GenerationalCache, keepUnlessFailed, ObjectLoader } from './objectLoader.js';
 import { parseTree, type Tree, type TreeEntry, UnreadableTreeError } from './treeParser.js';

@@ -1,7 +1,7 @@
 // Writes one commit with `git fast-import` (no work tree, symlinks stay data), then moves the
 // branch with a compare-and-swap on its old value, so a concurrent change is never overwritten.
 import { randomUUID } from 'node:crypto';
-import { AppError, RefConflictError, RefLockedError } from '../errors.js';
+import { AppError, RefConflictError, RefLockedError } from '../domain/errors.js';
 import type { TreeChange } from '../planning/changes.js';
 import { GitCommandError, type GitIdentity, gitOutput, runGit, type Warn } from './git.js';
 import { checkLockFiles, gitDirOf, lockFileIn, SCRATCH_REF_PREFIX, STALE_LOCK_AGE_MS } from './staleFiles.js';

@@ -1,4 +1,4 @@
-import { CorruptRepoError } from '../errors.js';
+import { CorruptRepoError } from '../domain/errors.js';
 import type { Readable, Release } from './model.js';
 
 /** The value, or the corrupt-repo error naming the file it came from. */

@@ -2,7 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { callerOf } from '../auth/authenticator.js';
-import { AppError } from '../errors.js';
+import { AppError } from '../domain/errors.js';
 import {
   EnvironmentConfigSchema,
   EnvironmentDeletionSchema,

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { AppError } from '../errors.js';
+import { AppError } from '../domain/errors.js';
 import type { ManifestRepository } from '../manifest/repository.js';
 import { ErrorResponseSchema } from '../schemas/error.js';
 

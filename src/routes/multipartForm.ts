@@ -2,7 +2,7 @@
 // fields alike, with one running limit over all of them, exact bytes (UTF-8 required), and a
 // repeated field refused. Kuberpult's clients send manifests either way.
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { AppError } from '../errors.js';
+import { AppError } from '../domain/errors.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 

@@ -1,8 +1,9 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { callerOf } from '../auth/authenticator.js';
-import { AppError } from '../errors.js';
+import { AppError } from '../domain/errors.js';
+import { parseReleaseNumber } from '../domain/names.js';
 import { ErrorResponseSchema } from '../schemas/error.js';
-import { EnvironmentNameSchema, parseReleaseNumber } from '../schemas/names.js';
+import { EnvironmentNameSchema } from '../schemas/names.js';
 import { MANIFEST_FIELD, ReleaseFormSchema, ReleaseResponseSchema } from '../schemas/releases.js';
 import type { ManifestWrites } from '../services/writes.js';
 import { onlyMultipart } from './contentTypes.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { MAX_JSON_DEPTH, nestsDeeperThan } from './jsonDepth.js';
+import { MAX_JSON_DEPTH, nestsDeeperThan } from '../domain/jsonDepth.js';
 import { EnvironmentNameSchema, GroupNameSchema } from './names.js';
 
 // Unknown fields (Argo CD settings in either form, anything newer) are kept as they are.

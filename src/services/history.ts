@@ -1,9 +1,9 @@
 // The audit history (security.md "Audit"): the branch's commits from the git log, newest first,
 // filtered by environment and application through git pathspecs.
+import { APPLICATION_NAME_MAX_LENGTH, isValidName } from '../domain/names.js';
 import type { LogEntry } from '../manifest/gitLog.js';
 import type { ManifestRepository } from '../manifest/repository.js';
 import type { HistoryEntry, HistoryKind } from '../schemas/history.js';
-import { isValidName } from '../schemas/names.js';
 
 export interface HistoryQuery {
   /** A validated environment name. */
@@ -44,7 +44,8 @@ export function historyPathspecs(filter: {
   const { environment, application, team } = filter;
   for (const name of [environment, application, team]) {
     // A second line of defence: only names of the manifest repo's alphabet reach a pathspec.
-    if (name !== undefined && !isValidName(name, 70)) throw new Error(`invalid name in a pathspec: ${name}`);
+    if (name !== undefined && !isValidName(name, APPLICATION_NAME_MAX_LENGTH))
+      throw new Error(`invalid name in a pathspec: ${name}`);
   }
   if (environment !== undefined && application !== undefined) {
     return [

@@ -1,6 +1,6 @@
 // Who a request comes from, as Kuberpult's clients say it: base64 `author-name` and
 // `author-email` headers. Without them, the configured default identity.
-import { AppError } from '../errors.js';
+import { AppError } from '../domain/errors.js';
 import type { GitIdentity } from '../manifest/git.js';
 
 export const DEFAULT_AUTHOR: GitIdentity = {

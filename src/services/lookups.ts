@@ -1,6 +1,8 @@
 // Kuberpult's read endpoints (lifecycle.md "Looking things up"): the tip snapshot for what is
 // where, plus the release files an answer needs, read in one round trip. Reads need no permission.
-import { AppError, CorruptRepoError } from '../errors.js';
+
+import { AppError, CorruptRepoError } from '../domain/errors.js';
+import { parseReleaseNumber } from '../domain/names.js';
 import type { ObjectRead } from '../manifest/catFileBatch.js';
 import type { ManifestRepository } from '../manifest/repository.js';
 import { MANIFEST_MAX_BYTES, METADATA_MAX_BYTES, tooLarge } from '../planning/layout.js';
@@ -19,7 +21,6 @@ import type {
   DeploymentCommit,
   ReleaseManifests,
 } from '../schemas/lookups.js';
-import { parseReleaseNumber } from '../schemas/names.js';
 
 const releaseDirectory = (app: string, version: number) => `applications/${app}/releases/${version}`;
 

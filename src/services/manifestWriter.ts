@@ -3,7 +3,7 @@
 // remote), and plan again from the start when the branch moved meanwhile. A commit is never
 // rebased or merged: a lock another replica added meanwhile is seen by the new plan. Once the
 // commit is on the branch the write is done: what fails after it is logged, not answered.
-import { RefConflictError, RefLockedError } from '../errors.js';
+import { RefConflictError, RefLockedError } from '../domain/errors.js';
 import { gitBlobId } from '../manifest/blobId.js';
 import type { ManifestRepository } from '../manifest/repository.js';
 import { applyChanges } from '../planning/applyChanges.js';

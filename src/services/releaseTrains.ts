@@ -1,7 +1,7 @@
 // Release trains and prognoses: read the tip, plan, and (for a train) commit exactly the plan.
 import type { Caller } from '../auth/caller.js';
 import { Permissions, targetIn } from '../auth/permissions.js';
-import { AppError } from '../errors.js';
+import { AppError } from '../domain/errors.js';
 import { tagExists } from '../manifest/writeCommit.js';
 import type { Metrics } from '../metrics.js';
 import { renderTrainCommitMessage } from '../planning/commitMessage.js';

@@ -4,7 +4,7 @@
 import type { Caller } from '../auth/caller.js';
 import { Permissions, targetIn } from '../auth/permissions.js';
 import type { Action, PermissionTarget } from '../auth/policy.js';
-import { AppError } from '../errors.js';
+import { AppError } from '../domain/errors.js';
 import { gitBlobId } from '../manifest/blobId.js';
 import type { WritePlan } from '../planning/changes.js';
 import { renderTrailers } from '../planning/commitMessage.js';

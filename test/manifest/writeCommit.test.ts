@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { RefConflictError, RefLockedError } from '../../src/errors.js';
+import { RefConflictError, RefLockedError } from '../../src/domain/errors.js';
 import { GitCommandError, SERVICE_IDENTITY } from '../../src/manifest/git.js';
 import { createCommit, moveRefs, writeCommit } from '../../src/manifest/writeCommit.js';
 import { createFixtureRepo, removeAllFixtures } from '../support/gitFixture.js';
