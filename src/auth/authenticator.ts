@@ -1,8 +1,8 @@
 // Establishes the caller of a request. AUTH_MODE=none: the author-* headers (or the default
 // identity). token / oidc / token,oidc: a verified bearer value, or 401 with WWW-Authenticate.
 import { AppError } from '../domain/errors.js';
-import { authorFromHeaders } from '../services/identity.js';
 import type { Caller } from './caller.js';
+import { authorFromHeaders } from './identity.js';
 import { looksLikeJwt, type OidcVerifier } from './oidc.js';
 import type { TokenStore } from './tokens.js';
 

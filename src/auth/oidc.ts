@@ -5,8 +5,8 @@
 // made-up kids costs the issuer nothing.
 import { createRemoteJWKSet, errors, type JWTPayload, jwtVerify } from 'jose';
 import { AppError } from '../domain/errors.js';
-import { isIdentityText } from '../services/identity.js';
 import type { Caller } from './caller.js';
+import { isIdentityText } from './identity.js';
 
 export const ASYMMETRIC_ALGORITHMS = [
   'RS256',

@@ -1,9 +1,7 @@
 // Finishing touches on the generated OpenAPI document.
 import type { SwaggerTransformObject } from '@fastify/swagger';
 import { jsonSchemaTransformObject } from 'fastify-type-provider-zod';
-
-/** Marks a body schema that may be left out (Fastify's swagger marks every body required). */
-export const OPTIONAL_BODY = 'x-trainyard-optional-body';
+import { OPTIONAL_BODY } from '../schemas/optionalBody.js';
 
 type JsonObject = Record<string, unknown>;
 
