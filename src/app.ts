@@ -38,7 +38,11 @@ import { releaseRoutes } from './routes/releases.js';
 import { releaseTrainRoutes } from './routes/releaseTrains.js';
 import type { ErrorResponse } from './schemas/error.js';
 import { unknownNames } from './schemas/strict.js';
+import { HistoryService } from './services/history.js';
+import { LookupService } from './services/lookups.js';
 import { LOCAL_RETRIES, ManifestWriter, remoteRetries } from './services/manifestWriter.js';
+import { OverviewService } from './services/overview.js';
+import { ReadinessService } from './services/readiness.js';
 import { ReleaseTrainService } from './services/releaseTrains.js';
 import { WriteQueue } from './services/writeQueue.js';
 import { ManifestWrites } from './services/writes.js';
@@ -235,17 +239,21 @@ export async function buildApp({
       ),
   });
   if (repo.remote) keepFetching(app, repo, queue, remoteSync.fetchIntervalMs);
-  const writes = new ManifestWrites(writer, permissions);
-  await app.register(releaseTrainRoutes, { trains: new ReleaseTrainService(writer, metrics, permissions) });
+  const writes = new ManifestWrites(writer, repo, permissions);
+  const trains = new ReleaseTrainService(writer, repo, metrics, permissions);
+  // Ready while the clone is fresh: a few missed background fetches are tolerated.
+  const readiness = new ReadinessService(
+    repo,
+    3 * remoteSync.fetchIntervalMs + (repo.remote?.timeoutMs ?? 0),
+  );
+  await app.register(releaseTrainRoutes, { trains });
   await app.register(lockRoutes, { writes });
   await app.register(environmentRoutes, { writes });
   await app.register(releaseRoutes, { writes, releaseMaxBytes });
-  await app.register(deploymentRoutes, { writes, repo });
-  await app.register(historyRoutes, { repo });
-  await app.register(lookupRoutes, { repo });
-  // Ready while the clone is fresh: a few missed background fetches are tolerated.
-  const readyMaxFetchAgeMs = 3 * remoteSync.fetchIntervalMs + (repo.remote?.timeoutMs ?? 0);
-  await app.register(healthRoutes, { repo, readyMaxFetchAgeMs });
+  await app.register(deploymentRoutes, { writes, overview: new OverviewService(repo) });
+  await app.register(historyRoutes, { history: new HistoryService(repo) });
+  await app.register(lookupRoutes, { lookups: new LookupService(repo) });
+  await app.register(healthRoutes, { readiness });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   addMethodNotAllowedRoutes(app, methodsByUrl);

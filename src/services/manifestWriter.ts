@@ -5,7 +5,7 @@
 // commit is on the branch the write is done: what fails after it is logged, not answered.
 import { RefConflictError, RefLockedError } from '../domain/errors.js';
 import { gitBlobId } from '../manifest/blobId.js';
-import type { ManifestRepository } from '../manifest/repository.js';
+import type { RepositoryWriter } from '../manifest/repository.js';
 import { applyChanges } from '../planning/applyChanges.js';
 import type { Identity, TreeChange, WritePlan } from '../planning/changes.js';
 import type { Snapshot } from '../planning/model.js';
@@ -103,7 +103,7 @@ export class ManifestWriter {
   private readonly onAfterCommitError: (error: unknown, commitId: string) => void;
 
   constructor(
-    readonly repo: ManifestRepository,
+    private readonly repo: RepositoryWriter,
     private readonly queue: WriteQueue,
     options: WriterOptions,
   ) {
