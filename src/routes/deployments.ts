@@ -1,13 +1,13 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { callerOf } from '../auth/authenticator.js';
+import { onlyJson } from '../http/contentTypes.js';
 import { DeploymentBodySchema, DeploymentResponseSchema } from '../schemas/deployments.js';
 import { ErrorResponseSchema } from '../schemas/error.js';
 import { ApplicationNameSchema, EnvironmentNameSchema } from '../schemas/names.js';
 import { OverviewSchema } from '../schemas/overview.js';
 import type { OverviewService } from '../services/overview.js';
 import type { ManifestWrites } from '../services/writes.js';
-import { onlyJson } from './contentTypes.js';
 
 export const deploymentRoutes: FastifyPluginAsyncZod<{
   writes: ManifestWrites;
