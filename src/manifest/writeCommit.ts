@@ -87,7 +87,9 @@ export async function moveRefs(repoPath: string, move: RefMove, warn: Warn = () 
   else lines.push(`update ${move.ref} ${move.commitId}${move.parent === undefined ? '' : ` ${move.parent}`}`);
   if (move.tag !== undefined) lines.push(`create refs/tags/${move.tag} ${move.commitId}`);
   lines.push('prepare', 'commit', '');
-  const result = await runGit(repoPath, ['update-ref', '-m', 'trainyard', '--stdin'], lines.join('\n'));
+  const result = await runGit(repoPath, ['update-ref', '-m', 'trainyard', '--stdin'], {
+    input: lines.join('\n'),
+  });
   if (result.code === 0) return;
   if (move.tag !== undefined) {
     const clash = await conflictingTag(repoPath, move.tag);
