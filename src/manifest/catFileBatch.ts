@@ -49,7 +49,7 @@ export class CatFileBatch {
   private process: CatFileProcess | undefined;
   private requested = 0;
 
-  constructor(private readonly repoPath: string) {}
+  constructor(readonly repoPath: string) {}
 
   /** Objects asked for so far, over every process (tests and benchmarks check reads stay incremental). */
   get objectsRead(): number {

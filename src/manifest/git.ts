@@ -184,3 +184,12 @@ export async function gitOutput(
   if (result.code !== 0) throw new GitCommandError(args, result);
   return result.stdout;
 }
+
+export type ObjectFormat = 'sha1' | 'sha256';
+
+/** The hash of the repository's objects, as git says it. */
+export async function readObjectFormat(repoPath: string): Promise<ObjectFormat> {
+  const format = (await gitOutput(repoPath, ['rev-parse', '--show-object-format'])).toString('utf8').trim();
+  if (format !== 'sha1' && format !== 'sha256') throw new Error(`unknown object format ${format}`);
+  return format;
+}

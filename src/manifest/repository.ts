@@ -5,8 +5,18 @@ import { CorruptRepoError } from '../domain/errors.js';
 import type { DerivedSnapshot } from '../planning/applyChanges.js';
 import { METADATA_MAX_BYTES, tooLarge } from '../planning/layout.js';
 import type { Snapshot } from '../planning/model.js';
+import { gitBlobId } from './blobId.js';
 import { CatFileBatch, type ObjectRead } from './catFileBatch.js';
-import { GitCommandError, type GitIdentity, gitOutput, runGit, SERVICE_IDENTITY, type Warn } from './git.js';
+import {
+  GitCommandError,
+  type GitIdentity,
+  gitOutput,
+  type ObjectFormat,
+  readObjectFormat,
+  runGit,
+  SERVICE_IDENTITY,
+  type Warn,
+} from './git.js';
 import { type LogEntry, type LogOptions, readLog } from './gitLog.js';
 import type { Remote } from './remote.js';
 import { SnapshotReader } from './snapshotReader.js';
@@ -96,7 +106,7 @@ export interface RepositoryWriter {
   /** Brings the branch and tags up to date with the remote, where there is one. */
   sync(): Promise<void>;
   readTipSnapshot(): Promise<Snapshot>;
-  objectFormat(): Promise<'sha1' | 'sha256'>;
+  objectFormat(): Promise<ObjectFormat>;
   emptyBlobId(): Promise<string>;
   /** One commit on the branch, or null when the changes change nothing (see ManifestRepository). */
   commit(request: CommitChanges): Promise<string | null>;
@@ -121,7 +131,7 @@ export class ManifestRepository implements RepositoryReader, RepositoryHealth, R
   /** Reads under way, by commit id: concurrent requests for the same commit share one. */
   private readonly reading = new Map<string | null, Promise<Snapshot>>();
   private reader: Promise<SnapshotReader> | undefined;
-  private emptyBlob: string | undefined;
+  private format: ObjectFormat | undefined;
 
   constructor(options: ManifestRepositoryOptions) {
     this.path = options.path;
@@ -231,8 +241,10 @@ export class ManifestRepository implements RepositoryReader, RepositoryHealth, R
     this.reader = undefined;
   }
 
-  async objectFormat(): Promise<'sha1' | 'sha256'> {
-    return (await this.emptyBlobId()).length === 64 ? 'sha256' : 'sha1';
+  /** sha1 or sha256, as git says it; asked once (a repository never changes its format). */
+  async objectFormat(): Promise<ObjectFormat> {
+    this.format ??= await readObjectFormat(this.path);
+    return this.format;
   }
 
   /** Reads the manifests of these releases into the snapshot, where not read yet. */
@@ -241,12 +253,6 @@ export class ManifestRepository implements RepositoryReader, RepositoryHealth, R
     releases: Iterable<{ app: string; version: number }>,
   ): Promise<void> {
     await (await this.snapshotReader()).loadReleases(snapshot, releases);
-  }
-
-  /** Reads every release's manifests into the snapshot (a full read; for tools and tests). */
-  async loadAllReleases(snapshot: Snapshot): Promise<Snapshot> {
-    await (await this.snapshotReader()).loadAllReleases(snapshot);
-    return snapshot;
   }
 
   async readTipSnapshot(): Promise<Snapshot> {
@@ -361,10 +367,7 @@ export class ManifestRepository implements RepositoryReader, RepositoryHealth, R
   }
 
   async emptyBlobId(): Promise<string> {
-    this.emptyBlob ??= (await gitOutput(this.path, ['hash-object', '-t', 'blob', '--stdin'], ''))
-      .toString('utf8')
-      .trim();
-    return this.emptyBlob;
+    return gitBlobId('', await this.objectFormat());
   }
 
   /**

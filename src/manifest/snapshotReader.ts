@@ -41,6 +41,7 @@ import type {
   Unreadable,
 } from '../planning/model.js';
 import type { CatFileBatch, ObjectRead } from './catFileBatch.js';
+import type { ObjectFormat } from './git.js';
 import { cachedRead, GenerationalCache, keepUnlessFailed, ObjectLoader } from './objectLoader.js';
 import { parseTree, type Tree, type TreeEntry, UnreadableTreeError } from './treeParser.js';
 
@@ -90,7 +91,7 @@ export class SnapshotReader {
   private readonly linkBlobs = new GenerationalCache<Promise<BlobText>>();
   private readonly releaseLoads = new WeakMap<LazyRelease, Promise<void>>();
 
-  constructor(objects: CatFileBatch, objectFormat: 'sha1' | 'sha256' = 'sha1') {
+  constructor(objects: CatFileBatch, objectFormat: ObjectFormat) {
     this.loader = new ObjectLoader(objects);
     this.hashBytes = objectFormat === 'sha256' ? 32 : 20;
   }
@@ -247,14 +248,6 @@ export class SnapshotReader {
       loads.add(load);
     }
     await Promise.all(loads);
-  }
-
-  /** Reads the manifests of every release of the snapshot (a full read, for tests and tools). */
-  async loadAllReleases(snapshot: Snapshot): Promise<void> {
-    const all = [...snapshot.applications.values()].flatMap((application) =>
-      [...application.releases.keys()].map((version) => ({ app: application.name, version })),
-    );
-    await this.loadReleases(snapshot, all);
   }
 
   /** A release's manifests; a release whose layout is broken is corrupt as a whole (CorruptRepoError). */

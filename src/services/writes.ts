@@ -167,14 +167,13 @@ export class ManifestWrites {
     return this.write(
       request.caller,
       { action: 'CreateRelease', targets },
-      async ({ snapshot, time, emptyBlobId }) => {
+      async ({ snapshot, time, emptyBlobId, objectFormat }) => {
         if (release.version !== undefined) {
           await this.reader.loadReleases(snapshot, [{ app: release.app, version: release.version }]);
         }
-        const algorithm = emptyBlobId.length === 64 ? 'sha256' : 'sha1';
         const manifests = new Map<string, ReleaseManifest>();
         for (const [environment, content] of release.manifests) {
-          manifests.set(environment, { content, blobId: gitBlobId(content, algorithm) });
+          manifests.set(environment, { content, blobId: gitBlobId(content, objectFormat) });
         }
         return planCreateRelease(
           snapshot,
