@@ -51,7 +51,7 @@ export class CatFileBatch {
 
   constructor(readonly repoPath: string) {}
 
-  /** Objects asked for so far, over every process (tests and benchmarks check reads stay incremental). */
+  /** Objects asked for so far, over every process (tests check that reads stay incremental). */
   get objectsRead(): number {
     return this.requested;
   }

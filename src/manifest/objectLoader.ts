@@ -8,7 +8,7 @@ import type { ObjectFormat } from './git.js';
 import { parseTree, type Tree, UnreadableTreeError } from './treeParser.js';
 
 /** The largest tree read (an `applications` tree of 10,000 apps is ~0.5 MiB). */
-export const TREE_MAX_BYTES = 32 * 1024 * 1024;
+const TREE_MAX_BYTES = 32 * 1024 * 1024;
 
 /** A blob's text, or its size when it is over the limit it was read with. */
 export type BlobText =

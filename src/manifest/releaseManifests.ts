@@ -11,7 +11,7 @@ import { sortedMap } from './treeLayout.js';
 import type { Tree, TreeEntry } from './treeParser.js';
 
 /** A release as read from its tree: `manifests` is unknown (undefined) until `load` read it. */
-export class TreeRelease implements Release {
+class TreeRelease implements Release {
   #manifests: ReadonlyMap<string, string> | undefined;
   #loading: Promise<void> | undefined;
 

@@ -7,10 +7,6 @@ export function mustRead<T>(readable: Readable<T>): T {
   throw new CorruptRepoError(readable.file, readable.reason);
 }
 
-export function readOk<T>(value: T): Readable<T> {
-  return { ok: true, value };
-}
-
 export function compareNames(a: string, b: string): number {
   // Names are ASCII, so UTF-16 order is byte order.
   return a < b ? -1 : a > b ? 1 : 0;

@@ -27,10 +27,6 @@ export const EnvironmentConfigSchema = z
   .refine((config) => !nestsDeeperThan(config), `must nest at most ${MAX_JSON_DEPTH} levels deep`)
   .meta({ id: 'EnvironmentConfig' });
 
-export const EnvironmentFormSchema = z
-  .object({ config: z.string().describe('The config.json content') })
-  .describe("Kuberpult's scripts send the config as a multipart field");
-
 export const EnvironmentResponseSchema = z
   .object({ environment: z.string(), created: z.boolean(), config: z.record(z.string(), z.unknown()) })
   .meta({ id: 'EnvironmentResult' });
