@@ -1,7 +1,7 @@
 // Configuration: one zod schema over the environment. A bad value stops the service with a
 // message naming the variable.
 import { z } from 'zod';
-import { GIT_REF_NAME_PATTERN } from './schemas/names.js';
+import { GIT_REF_NAME_PATTERN } from './domain/names.js';
 
 export const DEFAULT_MANIFEST_REPO_PATH = './data/manifest-repo';
 

@@ -2,7 +2,7 @@
 // the longest write that can be running, from the configuration. deploy/kubernetes.yaml's
 // terminationGracePeriodSeconds must be longer (test/deploy.test.ts checks it).
 import type { Config } from './config.js';
-import { KILL_GRACE_MS } from './manifest/remote.js';
+import { KILL_GRACE_MS } from './manifest/git.js';
 import { LOCAL_RETRIES, remoteRetries } from './services/manifestWriter.js';
 
 /** Remote git commands an attempt may run, each up to the timeout: fetch, push, ls-remote after a refusal. */

@@ -1,8 +1,8 @@
 // Establishes the caller of a request. AUTH_MODE=none: the author-* headers (or the default
 // identity). token / oidc / token,oidc: a verified bearer value, or 401 with WWW-Authenticate.
-import { AppError } from '../errors.js';
-import { authorFromHeaders } from '../services/identity.js';
+import { AppError } from '../domain/errors.js';
 import type { Caller } from './caller.js';
+import { authorFromHeaders } from './identity.js';
 import { looksLikeJwt, type OidcVerifier } from './oidc.js';
 import type { TokenStore } from './tokens.js';
 
@@ -48,9 +48,20 @@ export function callerFromHeaders(headers: Headers): Caller {
   return { ...authorFromHeaders(headers), groups: [], via: 'headers' };
 }
 
-function unauthenticated(message: string, error?: string): AppError {
+/** 401: the request proves no identity; `challenge` is what the WWW-Authenticate header says. */
+export class UnauthenticatedError extends AppError {
+  constructor(
+    message: string,
+    readonly challenge: string,
+  ) {
+    super('UNAUTHENTICATED', message);
+    this.name = 'UnauthenticatedError';
+  }
+}
+
+function unauthenticated(message: string, error?: string): UnauthenticatedError {
   const challenge = error ? `Bearer realm="trainyard", error="${error}"` : 'Bearer realm="trainyard"';
-  return new AppError('UNAUTHENTICATED', message, { headers: { 'www-authenticate': challenge } });
+  return new UnauthenticatedError(message, challenge);
 }
 
 /** The caller of a request: verified by the onRequest hook, or (AUTH_MODE=none) from its headers. */

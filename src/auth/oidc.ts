@@ -4,9 +4,9 @@
 // The keys are cached and fetched again for an unknown `kid`, at most once a minute, so a storm of
 // made-up kids costs the issuer nothing.
 import { createRemoteJWKSet, errors, type JWTPayload, jwtVerify } from 'jose';
-import { AppError } from '../errors.js';
-import { isIdentityText } from '../services/identity.js';
+import { AppError } from '../domain/errors.js';
 import type { Caller } from './caller.js';
+import { isIdentityText } from './identity.js';
 
 export const ASYMMETRIC_ALGORITHMS = [
   'RS256',

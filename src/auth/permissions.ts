@@ -1,6 +1,6 @@
 // What a caller may write: the RBAC policy (when RBAC_POLICY_FILE is set) and the teams
 // (TEAMS_FILE) applied to the environments of a snapshot. Without a policy, everything is allowed.
-import { AppError } from '../errors.js';
+import { AppError } from '../domain/errors.js';
 import type { Snapshot } from '../planning/model.js';
 import { mustRead } from '../planning/readable.js';
 import type { Caller } from './caller.js';

@@ -4,8 +4,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { z } from 'zod';
-import { IDENTITY_TEXT_RULE, isIdentityText } from '../services/identity.js';
 import type { Caller } from './caller.js';
+import { IDENTITY_TEXT_RULE, isIdentityText } from './identity.js';
 import { lineOfListItem, loadSettingsYaml } from './lineNumbers.js';
 
 const IdentityText = z.string().refine(isIdentityText, `must be ${IDENTITY_TEXT_RULE}`);

@@ -3,8 +3,8 @@
 // per object. Objects are streamed: each is collected in one buffer of its announced size (or
 // skipped unread when it is over the read's limit), so a large object costs time linear in its
 // size and an object pushed to exhaust memory is never held.
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
-import { GIT_OPTIONS, gitEnvironment, trackProcessGroup } from './git.js';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawnGit } from './git.js';
 
 export interface GitObject {
   readonly oid: string;
@@ -49,9 +49,9 @@ export class CatFileBatch {
   private process: CatFileProcess | undefined;
   private requested = 0;
 
-  constructor(private readonly repoPath: string) {}
+  constructor(readonly repoPath: string) {}
 
-  /** Objects asked for so far, over every process (tests and benchmarks check reads stay incremental). */
+  /** Objects asked for so far, over every process (tests check that reads stay incremental). */
   get objectsRead(): number {
     return this.requested;
   }
@@ -114,13 +114,7 @@ class CatFileProcess {
   constructor(repoPath: string) {
     // Its own process group, killed when the service exits (git.ts); a SIGKILLed service cannot do
     // that, and then cat-file ends on the end of its stdin.
-    const child = trackProcessGroup(
-      spawn('git', [...GIT_OPTIONS, '-C', repoPath, 'cat-file', '--batch-command', '--buffer'], {
-        env: gitEnvironment(),
-        stdio: ['pipe', 'pipe', 'pipe'],
-        detached: true,
-      }),
-    );
+    const child = spawnGit(repoPath, ['cat-file', '--batch-command', '--buffer']);
     child.stdout.on('data', (chunk: Buffer) => this.onData(chunk));
     child.stderr.on('data', (chunk: Buffer) => {
       if (this.stderr.length < STDERR_KEPT_BYTES) {

@@ -1,6 +1,7 @@
 // Running git: never prompts, never reads the machine's global or system config, C locale,
-// and an explicit identity, so the service behaves the same on every machine.
-import { type ChildProcess, spawn } from 'node:child_process';
+// and an explicit identity, so the service behaves the same on every machine. Every git process
+// runs in a process group of its own, tracked until it closes and killed when the service exits.
+import { type ChildProcess, type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import type { Identity } from '../planning/changes.js';
 
 export type GitIdentity = Identity;
@@ -29,7 +30,7 @@ export function gitEnvironment(): NodeJS.ProcessEnv {
 }
 
 /** `-c` options for every git command of the service. */
-export const GIT_OPTIONS = ['-c', 'gc.auto=0', '-c', 'core.quotePath=false', '-c', 'maintenance.auto=false'];
+const GIT_OPTIONS = ['-c', 'gc.auto=0', '-c', 'core.quotePath=false', '-c', 'maintenance.auto=false'];
 
 /** Where the git adapter reports what went wrong without failing the request (pino's argument order). */
 export type Warn = (details: Record<string, unknown>, message: string) => void;
@@ -38,7 +39,24 @@ export interface GitResult {
   readonly code: number;
   readonly stdout: Buffer;
   readonly stderr: string;
+  /** Killed after `timeoutMs` (GitRunOptions); `code` is then whatever the kill left. */
+  readonly timedOut: boolean;
 }
+
+export interface GitRunOptions {
+  /** Written to git's stdin, which is then closed. */
+  readonly input?: string | Buffer;
+  /** Variables added to gitEnvironment() for this command (a remote's URL, keys, proxies). */
+  readonly env?: NodeJS.ProcessEnv;
+  /**
+   * The longest the command may run: then its whole process group gets SIGTERM (git removes its
+   * lock files), and SIGKILL KILL_GRACE_MS later if anything of it is still there.
+   */
+  readonly timeoutMs?: number;
+}
+
+/** How long a command killed for its timeout gets to clean up its lock files before SIGKILL. */
+export const KILL_GRACE_MS = 1000;
 
 export class GitCommandError extends Error {
   readonly result: GitResult;
@@ -58,11 +76,10 @@ const runningGroups = new Set<number>();
 let exitHookInstalled = false;
 
 /**
- * Tracks a child spawned with `detached: true` (its own process group, so that its helpers, such
- * as ssh or git-remote-http, go with it) until it exits. On any exit of the process the groups
+ * Tracks a child spawned with `detached: true` (its own process group) until it exits. On any exit of the process the groups
  * still running get SIGTERM, on which git removes its lock files; nothing can wait for more then.
  */
-export function trackProcessGroup<T extends ChildProcess>(child: T): T {
+function trackProcessGroup<T extends ChildProcess>(child: T): T {
   const group = child.pid;
   if (group === undefined) return child; // it failed to start; its 'error' event tells
   if (!exitHookInstalled) {
@@ -76,7 +93,7 @@ export function trackProcessGroup<T extends ChildProcess>(child: T): T {
 }
 
 /** Signals every git process group the service started that still runs. */
-export function killGitProcessGroups(signal: NodeJS.Signals): void {
+function killGitProcessGroups(signal: NodeJS.Signals): void {
   for (const group of runningGroups) {
     try {
       process.kill(-group, signal);
@@ -86,32 +103,70 @@ export function killGitProcessGroups(signal: NodeJS.Signals): void {
   }
 }
 
+/**
+ * Starts git in `repoPath` in a process group of its own (so that its helpers, such as ssh or
+ * git-remote-http, go with it), tracked until it closes. The caller reads and writes its pipes.
+ */
+export function spawnGit(
+  repoPath: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = {},
+): ChildProcessWithoutNullStreams {
+  return trackProcessGroup(
+    spawn('git', [...GIT_OPTIONS, '-C', repoPath, ...args], {
+      env: { ...gitEnvironment(), ...env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+      detached: true,
+    }),
+  );
+}
+
 /** Runs one git command in `repoPath`; resolves whatever the exit code. */
 export function runGit(
   repoPath: string,
   args: readonly string[],
-  input?: string | Buffer,
+  { input, env, timeoutMs }: GitRunOptions = {},
 ): Promise<GitResult> {
   return new Promise((resolve, reject) => {
-    const child = trackProcessGroup(
-      spawn('git', [...GIT_OPTIONS, '-C', repoPath, ...args], {
-        env: gitEnvironment(),
-        stdio: ['pipe', 'pipe', 'pipe'],
-        detached: true,
-      }),
-    );
+    const child = spawnGit(repoPath, args, env);
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
+    let timedOut = false;
+    const killGroup = (signal: NodeJS.Signals) => {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, signal);
+      } catch {
+        // The group is gone already.
+      }
+    };
+    let hardKill: NodeJS.Timeout | undefined;
+    const timer =
+      timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            timedOut = true;
+            killGroup('SIGTERM'); // git removes its lock files on SIGTERM
+            hardKill = setTimeout(() => killGroup('SIGKILL'), KILL_GRACE_MS);
+          }, timeoutMs);
     child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
     child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
-    child.on('error', reject);
-    child.on('close', (code) =>
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      if (hardKill) {
+        clearTimeout(hardKill);
+        killGroup('SIGKILL'); // helpers that outlived git
+      }
       resolve({
         code: code ?? -1,
         stdout: Buffer.concat(stdout),
         stderr: Buffer.concat(stderr).toString('utf8'),
-      }),
-    );
+        timedOut,
+      });
+    });
     child.stdin.on('error', () => {
       // git may exit before reading all of stdin; its exit code tells what happened.
     });
@@ -125,7 +180,16 @@ export async function gitOutput(
   args: readonly string[],
   input?: string | Buffer,
 ): Promise<Buffer> {
-  const result = await runGit(repoPath, args, input);
+  const result = await runGit(repoPath, args, { input });
   if (result.code !== 0) throw new GitCommandError(args, result);
   return result.stdout;
+}
+
+export type ObjectFormat = 'sha1' | 'sha256';
+
+/** The hash of the repository's objects, as git says it. */
+export async function readObjectFormat(repoPath: string): Promise<ObjectFormat> {
+  const format = (await gitOutput(repoPath, ['rev-parse', '--show-object-format'])).toString('utf8').trim();
+  if (format !== 'sha1' && format !== 'sha256') throw new Error(`unknown object format ${format}`);
+  return format;
 }

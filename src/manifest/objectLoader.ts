@@ -1,8 +1,19 @@
-// Reading objects for snapshots: the reads of one tick go to cat-file as one batch, and what was
+// Reading objects for snapshots: the reads of one tick go to cat-file as one batch, every object
+// is read with a bound (trees, metadata files, symlink targets), and trees come parsed. What was
 // parsed from them is kept by key while recent snapshots use it. A read that failed is never
 // kept: the next request reads again (a reader process that died once must not fail every later
 // read).
 import type { CatFileBatch, ObjectRead, ObjectRequest } from './catFileBatch.js';
+import type { ObjectFormat } from './git.js';
+import { parseTree, type Tree, UnreadableTreeError } from './treeParser.js';
+
+/** The largest tree read (an `applications` tree of 10,000 apps is ~0.5 MiB). */
+const TREE_MAX_BYTES = 32 * 1024 * 1024;
+
+/** A blob's text, or its size when it is over the limit it was read with. */
+export type BlobText =
+  | { readonly ok: true; readonly text: string }
+  | { readonly ok: false; readonly size: number };
 
 /** Values by key, kept while the snapshots that use them are recent. */
 export class GenerationalCache<V> {
@@ -56,26 +67,64 @@ export function cachedRead<V>(
   return value;
 }
 
-/** Coalesces the object reads of one tick into one cat-file round trip. */
+/** Trees and texts of objects, the reads of one tick coalesced into one cat-file round trip. */
 export class ObjectLoader {
   private queue: {
     request: ObjectRequest;
     resolve: (object: ObjectRead | undefined) => void;
     reject: (e: Error) => void;
   }[] = [];
+  private readonly hashBytes: number;
 
-  constructor(private readonly objects: CatFileBatch) {}
+  constructor(
+    private readonly objects: CatFileBatch,
+    objectFormat: ObjectFormat,
+  ) {
+    this.hashBytes = objectFormat === 'sha256' ? 32 : 20;
+  }
 
-  load(name: string, maxBytes: number): Promise<ObjectRead | undefined> {
+  /**
+   * A tree by id or revision expression, parsed. `path`: where the tree is in the repo, named
+   * when it is malformed (UnreadableTreeError); a missing object is an I/O error.
+   */
+  async tree(name: string, path: string): Promise<Tree> {
+    return this.parse(await this.load(name, TREE_MAX_BYTES), name, path);
+  }
+
+  /**
+   * Trees in one round trip of their own: each parsed, or the UnreadableTreeError it cannot be
+   * read with. A missing object fails them all.
+   */
+  async trees(items: readonly { oid: string; path: string }[]): Promise<(Tree | UnreadableTreeError)[]> {
+    const objects = await this.objects.readMany(
+      items.map(({ oid }) => ({ name: oid, maxBytes: TREE_MAX_BYTES })),
+    );
+    return items.map(({ oid, path }, index) => {
+      try {
+        return this.parse(objects[index], oid, path);
+      } catch (error) {
+        if (error instanceof UnreadableTreeError) return error;
+        throw error;
+      }
+    });
+  }
+
+  /** A blob's text, or its size when it is larger than `maxBytes`. */
+  async text(oid: string, maxBytes: number): Promise<BlobText> {
+    return blobText(await this.load(oid, maxBytes), oid);
+  }
+
+  /** Blob texts in one round trip of their own, each its own promise (to be cached one by one). */
+  texts(oids: readonly string[], maxBytes: number): Promise<BlobText>[] {
+    const read = this.objects.readMany(oids.map((oid) => ({ name: oid, maxBytes })));
+    return oids.map((oid, index) => read.then((objects) => blobText(objects[index], oid)));
+  }
+
+  private load(name: string, maxBytes: number): Promise<ObjectRead | undefined> {
     return new Promise((resolve, reject) => {
       if (this.queue.length === 0) setImmediate(() => this.flush());
       this.queue.push({ request: { name, maxBytes }, resolve, reject });
     });
-  }
-
-  /** Many objects in one round trip of their own. */
-  loadMany(requests: readonly ObjectRequest[]): Promise<(ObjectRead | undefined)[]> {
-    return this.objects.readMany(requests);
   }
 
   private flush(): void {
@@ -92,4 +141,25 @@ export class ObjectLoader {
       },
     );
   }
+
+  private parse(object: ObjectRead | undefined, name: string, path: string): Tree {
+    // A missing object is git's own corruption (or a repository changing under us): an I/O error.
+    if (!object) throw new Error(`git object ${name} is missing`);
+    if (object.type !== 'tree')
+      throw new UnreadableTreeError(path, `must be a git tree, not a ${object.type}`);
+    if (object.oversized) {
+      throw new UnreadableTreeError(
+        path,
+        `git tree of ${object.size} bytes, more than the ${TREE_MAX_BYTES} bytes a tree may have`,
+      );
+    }
+    return parseTree(object.content, this.hashBytes, path);
+  }
+}
+
+function blobText(object: ObjectRead | undefined, oid: string): BlobText {
+  if (!object) throw new Error(`git object ${oid} is missing`);
+  return object.oversized
+    ? { ok: false, size: object.size }
+    : { ok: true, text: object.content.toString('utf8') };
 }

@@ -1,9 +1,8 @@
 // The git server as the one coordination point: fetch before every write, push with a lease on
 // the tip the write was planned on, and classify what the server answered from `--porcelain`.
 // Every remote command runs in its own process group and is killed as a whole after a bound.
-import { spawn } from 'node:child_process';
-import { AppError, RefConflictError, RefLockedError } from '../errors.js';
-import { GIT_OPTIONS, type GitResult, gitEnvironment, runGit, trackProcessGroup } from './git.js';
+import { AppError, RefConflictError, RefLockedError } from '../domain/errors.js';
+import { type GitResult, runGit } from './git.js';
 import { gitDirOf, lockFileIn, STALE_LOCK_AGE_MS } from './staleFiles.js';
 import { tagExists } from './writeCommit.js';
 
@@ -38,9 +37,6 @@ const PASSED_THROUGH = [
   'SSL_CERT_FILE',
   'SSL_CERT_DIR',
 ];
-
-/** How long a killed command gets to clean up its lock files before SIGKILL. */
-export const KILL_GRACE_MS = 1000;
 
 export class Remote {
   readonly repoPath: string;
@@ -159,13 +155,13 @@ export class Remote {
   }
 
   /** A lock file in the clone stops the fetch from moving its refs: 503 naming it, retried like a race. */
-  private async fetchFailure(result: RemoteResult): Promise<AppError> {
+  private async fetchFailure(result: GitResult): Promise<AppError> {
     const lockFile = result.timedOut ? undefined : lockFileIn(result.stderr, await gitDirOf(this.repoPath));
     if (lockFile !== undefined) return new RefLockedError(lockFile, STALE_LOCK_AGE_MS / 60_000);
     return this.failure('fetch', result);
   }
 
-  private failure(operation: string, result: RemoteResult): AppError {
+  private failure(operation: string, result: GitResult): AppError {
     if (result.timedOut) {
       return new AppError(
         'REMOTE_TIMEOUT',
@@ -188,80 +184,29 @@ export class Remote {
     return redactUrl(redacted);
   }
 
-  private run(args: readonly string[]): Promise<RemoteResult> {
-    return runRemoteGit(this.repoPath, args, this.url, this.timeoutMs);
+  /** A git command against the remote, killed with its helpers after the timeout. */
+  private run(args: readonly string[]): Promise<GitResult> {
+    return runGit(this.repoPath, args, { env: remoteEnvironment(this.url), timeoutMs: this.timeoutMs });
   }
 }
 
-interface RemoteResult extends GitResult {
-  readonly timedOut: boolean;
-}
-
 /**
- * Runs git against the remote. The URL reaches git through the environment (`GIT_CONFIG_*`), so it
- * is in no command line and never written to the clone's config.
+ * What a remote command runs with besides gitEnvironment(): the keys, proxies and CAs it may need
+ * from the service's environment, and the URL, which reaches git through `GIT_CONFIG_*`, so it is
+ * in no command line and never written to the clone's config.
  */
-function runRemoteGit(
-  repoPath: string,
-  args: readonly string[],
-  url: string,
-  timeoutMs: number,
-): Promise<RemoteResult> {
-  const env = gitEnvironment();
+function remoteEnvironment(url: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
   for (const key of PASSED_THROUGH) if (process.env[key] !== undefined) env[key] = process.env[key];
   env.GIT_SSH_COMMAND ??= 'ssh -o BatchMode=yes';
-  Object.assign(env, {
+  return {
+    ...env,
     GIT_CONFIG_COUNT: '2',
     GIT_CONFIG_KEY_0: 'remote.origin.url',
     GIT_CONFIG_VALUE_0: url,
     GIT_CONFIG_KEY_1: 'credential.helper',
     GIT_CONFIG_VALUE_1: '',
-  });
-  return new Promise((resolve, reject) => {
-    // Its own process group, so a timeout kills git and its helpers (ssh, remote-http) together.
-    const child = trackProcessGroup(
-      spawn('git', [...GIT_OPTIONS, '-C', repoPath, ...args], {
-        env,
-        stdio: ['ignore', 'pipe', 'pipe'],
-        detached: true,
-      }),
-    );
-    const stdout: Buffer[] = [];
-    const stderr: Buffer[] = [];
-    let timedOut = false;
-    const killGroup = (signal: NodeJS.Signals) => {
-      try {
-        if (child.pid !== undefined) process.kill(-child.pid, signal);
-      } catch {
-        // The group is gone already.
-      }
-    };
-    let hardKill: NodeJS.Timeout | undefined;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      killGroup('SIGTERM'); // git removes its lock files on SIGTERM
-      hardKill = setTimeout(() => killGroup('SIGKILL'), KILL_GRACE_MS);
-    }, timeoutMs);
-    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
-    child.on('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      if (hardKill) {
-        clearTimeout(hardKill);
-        killGroup('SIGKILL'); // helpers that outlived git
-      }
-      resolve({
-        code: code ?? -1,
-        stdout: Buffer.concat(stdout),
-        stderr: Buffer.concat(stderr).toString('utf8'),
-        timedOut,
-      });
-    });
-  });
+  };
 }
 
 export type PushOutcome =

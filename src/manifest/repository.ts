@@ -1,12 +1,22 @@
 // The git adapter of one manifest repository: the branch tip, snapshots, and writing a commit.
 // Built by a factory, one per repository; nothing module-level.
 import { mkdir, readdir, realpath, stat } from 'node:fs/promises';
-import { CorruptRepoError } from '../errors.js';
+import { CorruptRepoError } from '../domain/errors.js';
 import type { DerivedSnapshot } from '../planning/applyChanges.js';
 import { METADATA_MAX_BYTES, tooLarge } from '../planning/layout.js';
 import type { Snapshot } from '../planning/model.js';
+import { gitBlobId } from './blobId.js';
 import { CatFileBatch, type ObjectRead } from './catFileBatch.js';
-import { GitCommandError, type GitIdentity, gitOutput, runGit, SERVICE_IDENTITY, type Warn } from './git.js';
+import {
+  GitCommandError,
+  type GitIdentity,
+  gitOutput,
+  type ObjectFormat,
+  readObjectFormat,
+  runGit,
+  SERVICE_IDENTITY,
+  type Warn,
+} from './git.js';
 import { type LogEntry, type LogOptions, readLog } from './gitLog.js';
 import type { Remote } from './remote.js';
 import { SnapshotReader } from './snapshotReader.js';
@@ -51,7 +61,64 @@ export interface CommitChanges {
   readonly onClonesRefsBehind?: (error: unknown) => void;
 }
 
-export class ManifestRepository {
+/**
+ * What services read: the branch tip, snapshots of commits (release manifests read on demand),
+ * tags, files and history. Nothing here writes.
+ */
+export interface RepositoryReader {
+  /** The commit id the branch points to now, or null when it has no commit yet. */
+  readTip(): Promise<string | null>;
+  snapshot(commitId: string | null): Promise<Snapshot>;
+  readTipSnapshot(): Promise<Snapshot>;
+  /** Reads the manifests of these releases into the snapshot, where not read yet. */
+  loadReleases(snapshot: Snapshot, releases: Iterable<{ app: string; version: number }>): Promise<void>;
+  /** Resolves a tag to its commit; undefined when there is no such tag. */
+  resolveTag(tag: string): Promise<string | undefined>;
+  /** An existing tag that a new tag of this name would collide with (the same, or a path clash). */
+  conflictingTag(tag: string): Promise<string | undefined>;
+  /** The text of one metadata file at a commit; undefined when there is no such file. */
+  readTextAt(commitId: string, path: string): Promise<string | undefined>;
+  /** The objects at these paths of a commit, in one round trip; missing paths are left out. */
+  readPathsAt(commitId: string, paths: readonly string[]): Promise<Map<string, ObjectRead>>;
+  /** The text of metadata blobs by id (or their size, when too large); missing ones are left out. */
+  readMetadataTexts(oids: Iterable<string>): Promise<Map<string, MetadataText>>;
+  /** The text of blobs by id, each at most `maxBytes` (else its size); missing ones are left out. */
+  readBlobTexts(oids: Iterable<string>, maxBytes: number): Promise<Map<string, MetadataText>>;
+  /** The branch's commits that touch `paths`, newest first; none on an empty branch. */
+  log(options: LogOptions): Promise<LogEntry[]>;
+}
+
+/** The state /readyz judges: whether the repo can be read and written, and how fresh the clone is. */
+export interface RepositoryHealth {
+  /** Why the tip cannot be read through the reader every request uses; undefined when it can. */
+  readProblem(): Promise<string | undefined>;
+  /** A lock file that stops writes of the branch now, as a message naming it; undefined when none. */
+  refLockProblem(): Promise<string | undefined>;
+  /** With a remote: where it is, and how long ago the last successful fetch started. */
+  readonly remote: { readonly displayUrl: string; fetchAge(): number | undefined } | undefined;
+}
+
+/**
+ * What the writer (services/manifestWriter.ts) needs: the remote brought up to date, the tip to
+ * plan on, one commit with a compare-and-swap on it, and the snapshot kept after it.
+ */
+export interface RepositoryWriter {
+  /** Brings the branch and tags up to date with the remote, where there is one. */
+  sync(): Promise<void>;
+  readTipSnapshot(): Promise<Snapshot>;
+  objectFormat(): Promise<ObjectFormat>;
+  emptyBlobId(): Promise<string>;
+  /** One commit on the branch, or null when the changes change nothing (see ManifestRepository). */
+  commit(request: CommitChanges): Promise<string | null>;
+  /** Keeps the snapshot derived from our own commit, so the next request needs no read. */
+  remember(derived: DerivedSnapshot): Promise<void>;
+  /** Lets go of every kept snapshot: the next request reads from git. */
+  forget(): void;
+  /** Git maintenance between writes (auto-gc is off). */
+  maintain(): Promise<void>;
+}
+
+export class ManifestRepository implements RepositoryReader, RepositoryHealth, RepositoryWriter {
   readonly path: string;
   readonly branch: string;
   readonly ref: string;
@@ -64,7 +131,7 @@ export class ManifestRepository {
   /** Reads under way, by commit id: concurrent requests for the same commit share one. */
   private readonly reading = new Map<string | null, Promise<Snapshot>>();
   private reader: Promise<SnapshotReader> | undefined;
-  private emptyBlob: string | undefined;
+  private format: ObjectFormat | undefined;
 
   constructor(options: ManifestRepositoryOptions) {
     this.path = options.path;
@@ -174,8 +241,10 @@ export class ManifestRepository {
     this.reader = undefined;
   }
 
-  async objectFormat(): Promise<'sha1' | 'sha256'> {
-    return (await this.emptyBlobId()).length === 64 ? 'sha256' : 'sha1';
+  /** sha1 or sha256, as git says it; asked once (a repository never changes its format). */
+  async objectFormat(): Promise<ObjectFormat> {
+    this.format ??= await readObjectFormat(this.path);
+    return this.format;
   }
 
   /** Reads the manifests of these releases into the snapshot, where not read yet. */
@@ -184,12 +253,6 @@ export class ManifestRepository {
     releases: Iterable<{ app: string; version: number }>,
   ): Promise<void> {
     await (await this.snapshotReader()).loadReleases(snapshot, releases);
-  }
-
-  /** Reads every release's manifests into the snapshot (a full read; for tools and tests). */
-  async loadAllReleases(snapshot: Snapshot): Promise<Snapshot> {
-    await (await this.snapshotReader()).loadAllReleases(snapshot);
-    return snapshot;
   }
 
   async readTipSnapshot(): Promise<Snapshot> {
@@ -304,10 +367,7 @@ export class ManifestRepository {
   }
 
   async emptyBlobId(): Promise<string> {
-    this.emptyBlob ??= (await gitOutput(this.path, ['hash-object', '-t', 'blob', '--stdin'], ''))
-      .toString('utf8')
-      .trim();
-    return this.emptyBlob;
+    return gitBlobId('', await this.objectFormat());
   }
 
   /**
@@ -336,8 +396,7 @@ export class ManifestRepository {
     );
   }
 
-  /** Why the service should not take traffic now, or undefined when it can. */
-  async unreadiness(maxFetchAgeMs: number): Promise<string | undefined> {
+  async readProblem(): Promise<string | undefined> {
     try {
       const tip = await this.readTip();
       // Through the reader every request uses (its header only): a reader that cannot read is
@@ -347,14 +406,6 @@ export class ManifestRepository {
         return "The manifest repo cannot be read: the tip's tree is missing.";
     } catch {
       return 'The manifest repo cannot be read.';
-    }
-    const locked = await this.refLockProblem();
-    if (locked !== undefined) return locked;
-    if (!this.remote) return undefined;
-    const age = this.remote.fetchAge();
-    if (age === undefined) return `The manifest repo was not fetched from ${this.remote.displayUrl} yet.`;
-    if (age > maxFetchAgeMs) {
-      return `The manifest repo was last fetched from ${this.remote.displayUrl} ${Math.round(age / 1000)} s ago.`;
     }
     return undefined;
   }

@@ -1,7 +1,7 @@
 // The binary git tree format, `<mode> SP <name> NUL <hash>` per entry, parsed with every field
 // bounds-checked: trees can come from outside (a push, a fetch without fsck, `hash-object
 // --literally`), and a malformed one is a corrupt repo naming the tree, never a loop or a guess.
-import { CorruptRepoError } from '../errors.js';
+import { CorruptRepoError } from '../domain/errors.js';
 import type { EntryKind } from '../planning/layout.js';
 
 export interface TreeEntry {

@@ -1,7 +1,7 @@
 // Writes one commit with `git fast-import` (no work tree, symlinks stay data), then moves the
 // branch with a compare-and-swap on its old value, so a concurrent change is never overwritten.
 import { randomUUID } from 'node:crypto';
-import { AppError, RefConflictError, RefLockedError } from '../errors.js';
+import { AppError, RefConflictError, RefLockedError } from '../domain/errors.js';
 import type { TreeChange } from '../planning/changes.js';
 import { GitCommandError, type GitIdentity, gitOutput, runGit, type Warn } from './git.js';
 import { checkLockFiles, gitDirOf, lockFileIn, SCRATCH_REF_PREFIX, STALE_LOCK_AGE_MS } from './staleFiles.js';
@@ -87,7 +87,9 @@ export async function moveRefs(repoPath: string, move: RefMove, warn: Warn = () 
   else lines.push(`update ${move.ref} ${move.commitId}${move.parent === undefined ? '' : ` ${move.parent}`}`);
   if (move.tag !== undefined) lines.push(`create refs/tags/${move.tag} ${move.commitId}`);
   lines.push('prepare', 'commit', '');
-  const result = await runGit(repoPath, ['update-ref', '-m', 'trainyard', '--stdin'], lines.join('\n'));
+  const result = await runGit(repoPath, ['update-ref', '-m', 'trainyard', '--stdin'], {
+    input: lines.join('\n'),
+  });
   if (result.code === 0) return;
   if (move.tag !== undefined) {
     const clash = await conflictingTag(repoPath, move.tag);

@@ -9,7 +9,7 @@
 // was unreadable before). Deletes are rare and mostly leave modeled files behind (a lock removed
 // from an environment that has a config), so big trains stay read-free.
 
-import { parseReleaseNumber } from '../schemas/names.js';
+import { parseReleaseNumber } from '../domain/names.js';
 import type { TreeChange } from './changes.js';
 import {
   checkVersionLink,

@@ -1,5 +1,5 @@
 // Deploying one app to one environment by hand, with a choice of what a lock means.
-import { AppError } from '../errors.js';
+import { AppError } from '../domain/errors.js';
 import type { WritePlan } from './changes.js';
 import { type DeploymentContext, deploymentChanges, queuedDeploymentChanges } from './deploymentChanges.js';
 import type { Environment, Lock, Snapshot } from './model.js';

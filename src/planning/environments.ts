@@ -1,5 +1,5 @@
 // Creating or replacing an environment's config.json, and deleting an environment.
-import { AppError } from '../errors.js';
+import { AppError } from '../domain/errors.js';
 import type { WritePlan } from './changes.js';
 import type { Environment, Snapshot } from './model.js';
 import { requireEnvironment, requireEveryEnvironment, requireLayout } from './problems.js';

@@ -1,7 +1,13 @@
 // Reading rules of manifest-repo.md that do not depend on how the files were read.
 
-import { MAX_JSON_DEPTH, nestsDeeperThan } from '../schemas/jsonDepth.js';
-import { isValidName, LockIdSchema, parseReleaseNumber } from '../schemas/names.js';
+import { MAX_JSON_DEPTH, nestsDeeperThan } from '../domain/jsonDepth.js';
+import {
+  APPLICATION_NAME_MAX_LENGTH,
+  isValidLockId,
+  isValidName,
+  NAME_MAX_LENGTH,
+  parseReleaseNumber,
+} from '../domain/names.js';
 import type { Application, EnvironmentConfig, Lock, Readable } from './model.js';
 
 export const SYMLINK_MODE = '120000';
@@ -61,11 +67,11 @@ export function invalidName(
   name: string,
 ): string | undefined {
   if (kind === 'lock') {
-    return LockIdSchema.safeParse(name).success
+    return isValidLockId(name)
       ? undefined
       : 'not a valid lock id (2 to 99 characters of [A-Za-z0-9._-], not starting with . or -)';
   }
-  const maxLength = kind === 'application' ? 70 : 63;
+  const maxLength = kind === 'application' ? APPLICATION_NAME_MAX_LENGTH : NAME_MAX_LENGTH;
   return isValidName(name, maxLength)
     ? undefined
     : `not a valid ${kind} name (^[a-z0-9]+(?:-[a-z0-9]+)*$, at most ${maxLength} characters)`;

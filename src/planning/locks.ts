@@ -1,6 +1,6 @@
 // Creating and removing the four kinds of lock (manifest-repo.md, release-train.md "Releases and
 // locks that trains depend on"). Pure: (snapshot, request) -> the changes of one commit.
-import { AppError } from '../errors.js';
+import { AppError } from '../domain/errors.js';
 import type { Identity, TreeChange, WritePlan } from './changes.js';
 import { appPath } from './deploymentChanges.js';
 import type { Environment, Lock, Snapshot } from './model.js';

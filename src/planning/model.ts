@@ -104,10 +104,3 @@ export interface Snapshot {
   /** In ascending order of `file`. */
   readonly problems: readonly Problem[];
 }
-
-export const EMPTY_SNAPSHOT: Snapshot = {
-  commitId: null,
-  environments: new Map(),
-  applications: new Map(),
-  problems: [],
-};

@@ -1,7 +1,7 @@
 // Which operations the problems of a snapshot fail (model.ts `Problem`): an answer that depends
 // on an entry the snapshot could not read would be a guess, and a write next to it could
 // overwrite it. Each check throws CorruptRepoError naming the entry.
-import { CorruptRepoError } from '../errors.js';
+import { CorruptRepoError } from '../domain/errors.js';
 import type { Problem, ProblemScope, Snapshot } from './model.js';
 
 function requireNone(snapshot: Snapshot, hides: (scope: ProblemScope) => boolean): void {

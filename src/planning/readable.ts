@@ -1,14 +1,10 @@
-import { CorruptRepoError } from '../errors.js';
+import { CorruptRepoError } from '../domain/errors.js';
 import type { Readable, Release } from './model.js';
 
 /** The value, or the corrupt-repo error naming the file it came from. */
 export function mustRead<T>(readable: Readable<T>): T {
   if (readable.ok) return readable.value;
   throw new CorruptRepoError(readable.file, readable.reason);
-}
-
-export function readOk<T>(value: T): Readable<T> {
-  return { ok: true, value };
 }
 
 export function compareNames(a: string, b: string): number {

@@ -10,21 +10,6 @@ import {
 import { compareNames, mustRead, sortedKeys } from './readable.js';
 import { resolveTarget, type TargetType } from './resolveTarget.js';
 
-export type EnvSkipCause =
-  | 'ENV_HAS_NO_UPSTREAM'
-  | 'ENV_HAS_NO_UPSTREAM_LATEST_OR_UPSTREAM_ENV'
-  | 'ENV_HAS_BOTH_UPSTREAM_LATEST_AND_UPSTREAM_ENV'
-  | 'UPSTREAM_ENV_CONFIG_NOT_FOUND'
-  | 'ENV_IS_LOCKED';
-
-export type AppSkipCause =
-  | 'APP_HAS_NO_VERSION_IN_UPSTREAM_ENV'
-  | 'APP_ALREADY_IN_UPSTREAM_VERSION'
-  | 'APP_IS_LOCKED'
-  | 'APP_DOES_NOT_EXIST_IN_ENV'
-  | 'NO_TEAM_PERMISSION'
-  | 'TEAM_IS_LOCKED';
-
 export interface ReleaseTrainRequest {
   readonly target: string;
   readonly targetType: TargetType;

@@ -1,6 +1,6 @@
 // Creating a release, and the automatic deployments it makes (release-train.md "Releases and
 // locks that trains depend on").
-import { AppError } from '../errors.js';
+import { AppError } from '../domain/errors.js';
 import type { TreeChange, WritePlan } from './changes.js';
 import { type DeploymentContext, deploymentChanges, queuedDeploymentChanges } from './deploymentChanges.js';
 import { locksInTheWay } from './deployments.js';

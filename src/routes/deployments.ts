@@ -1,19 +1,18 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { callerOf } from '../auth/authenticator.js';
-import type { ManifestRepository } from '../manifest/repository.js';
+import { onlyJson } from '../http/contentTypes.js';
 import { DeploymentBodySchema, DeploymentResponseSchema } from '../schemas/deployments.js';
 import { ErrorResponseSchema } from '../schemas/error.js';
 import { ApplicationNameSchema, EnvironmentNameSchema } from '../schemas/names.js';
 import { OverviewSchema } from '../schemas/overview.js';
-import { readOverview } from '../services/overview.js';
+import type { OverviewService } from '../services/overview.js';
 import type { ManifestWrites } from '../services/writes.js';
-import { onlyJson } from './contentTypes.js';
 
 export const deploymentRoutes: FastifyPluginAsyncZod<{
   writes: ManifestWrites;
-  repo: ManifestRepository;
-}> = async (app, { writes, repo }) => {
+  overview: OverviewService;
+}> = async (app, { writes, overview }) => {
   app.put(
     '/api/environments/:env/applications/:app/deployment',
     {
@@ -56,6 +55,6 @@ export const deploymentRoutes: FastifyPluginAsyncZod<{
         response: { 200: OverviewSchema, 500: ErrorResponseSchema },
       },
     },
-    async () => readOverview(repo),
+    async () => overview.read(),
   );
 };

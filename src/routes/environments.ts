@@ -2,7 +2,9 @@ import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { callerOf } from '../auth/authenticator.js';
-import { AppError } from '../errors.js';
+import { AppError } from '../domain/errors.js';
+import { jsonOrMultipart } from '../http/contentTypes.js';
+import { readMultipartForm } from '../http/multipartForm.js';
 import {
   EnvironmentConfigSchema,
   EnvironmentDeletionSchema,
@@ -11,8 +13,6 @@ import {
 import { ErrorResponseSchema } from '../schemas/error.js';
 import { EnvironmentNameSchema } from '../schemas/names.js';
 import type { ManifestWrites } from '../services/writes.js';
-import { jsonOrMultipart } from './contentTypes.js';
-import { readMultipartForm } from './multipartForm.js';
 
 export const environmentRoutes: FastifyPluginAsyncZod<{ writes: ManifestWrites }> = async (
   app,

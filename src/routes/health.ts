@@ -1,16 +1,15 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { AppError } from '../errors.js';
-import type { ManifestRepository } from '../manifest/repository.js';
+import { AppError } from '../domain/errors.js';
 import { ErrorResponseSchema } from '../schemas/error.js';
+import type { ReadinessService } from '../services/readiness.js';
 
 const StatusSchema = z.object({ status: z.literal('ok') }).meta({ id: 'Status' });
 
-export const healthRoutes: FastifyPluginAsyncZod<{
-  repo: ManifestRepository;
-  /** With a remote: the oldest a successful fetch may be for the service to be ready. */
-  readyMaxFetchAgeMs: number;
-}> = async (app, { repo, readyMaxFetchAgeMs }) => {
+export const healthRoutes: FastifyPluginAsyncZod<{ readiness: ReadinessService }> = async (
+  app,
+  { readiness },
+) => {
   app.get(
     '/healthz',
     { schema: { summary: 'The process is alive', tags: ['operations'], response: { 200: StatusSchema } } },
@@ -26,7 +25,7 @@ export const healthRoutes: FastifyPluginAsyncZod<{
       },
     },
     async () => {
-      const problem = await repo.unreadiness(readyMaxFetchAgeMs);
+      const problem = await readiness.unreadiness();
       if (problem !== undefined) throw new AppError('REPO_BUSY', problem);
       return { status: 'ok' as const };
     },

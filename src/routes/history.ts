@@ -1,11 +1,10 @@
 // GET /api/history: who changed what, when, in which commit (security.md "Audit").
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { ManifestRepository } from '../manifest/repository.js';
 import { ErrorResponseSchema } from '../schemas/error.js';
 import { HistoryQuerySchema, HistoryResponseSchema } from '../schemas/history.js';
-import { readHistory } from '../services/history.js';
+import type { HistoryService } from '../services/history.js';
 
-export const historyRoutes: FastifyPluginAsyncZod<{ repo: ManifestRepository }> = async (app, { repo }) => {
+export const historyRoutes: FastifyPluginAsyncZod<{ history: HistoryService }> = async (app, { history }) => {
   app.get(
     '/api/history',
     {
@@ -17,6 +16,6 @@ export const historyRoutes: FastifyPluginAsyncZod<{ repo: ManifestRepository }> 
         response: { 200: HistoryResponseSchema, 400: ErrorResponseSchema, 500: ErrorResponseSchema },
       },
     },
-    async (request) => readHistory(repo, request.query),
+    async (request) => history.read(request.query),
   );
 };

@@ -2,7 +2,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { callerOf } from '../auth/authenticator.js';
-import type { LockTarget } from '../planning/locks.js';
+import { onlyJson } from '../http/contentTypes.js';
 import { ErrorResponseSchema } from '../schemas/error.js';
 import { LockBodySchema } from '../schemas/locks.js';
 import {
@@ -14,8 +14,7 @@ import {
 } from '../schemas/names.js';
 import { LockSchema } from '../schemas/releaseTrain.js';
 import { toLockView } from '../services/prognosisView.js';
-import type { ManifestWrites } from '../services/writes.js';
-import { onlyJson } from './contentTypes.js';
+import type { LockTarget, ManifestWrites } from '../services/writes.js';
 
 interface LockRoute {
   readonly urls: readonly string[];

@@ -2,7 +2,6 @@
 // get-deployment-commit, get-commit-deployments and release --dry-run.
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { ManifestRepository } from '../manifest/repository.js';
 import { ErrorResponseSchema } from '../schemas/error.js';
 import {
   CommitDeploymentsSchema,
@@ -12,11 +11,11 @@ import {
   ReleaseManifestsSchema,
 } from '../schemas/lookups.js';
 import { ApplicationNameSchema, EnvironmentNameSchema } from '../schemas/names.js';
-import { readCommitDeployments, readDeploymentCommit, readReleaseManifests } from '../services/lookups.js';
+import type { LookupService } from '../services/lookups.js';
 
 const errors = { 400: ErrorResponseSchema, 404: ErrorResponseSchema, 500: ErrorResponseSchema };
 
-export const lookupRoutes: FastifyPluginAsyncZod<{ repo: ManifestRepository }> = async (app, { repo }) => {
+export const lookupRoutes: FastifyPluginAsyncZod<{ lookups: LookupService }> = async (app, { lookups }) => {
   app.get(
     '/api/environments/:env/applications/:app/commit',
     {
@@ -28,7 +27,7 @@ export const lookupRoutes: FastifyPluginAsyncZod<{ repo: ManifestRepository }> =
         response: { 200: DeploymentCommitSchema, ...errors },
       },
     },
-    async (request) => readDeploymentCommit(repo, request.params.env, request.params.app),
+    async (request) => lookups.deploymentCommit(request.params.env, request.params.app),
   );
 
   app.get(
@@ -45,7 +44,7 @@ export const lookupRoutes: FastifyPluginAsyncZod<{ repo: ManifestRepository }> =
         response: { 200: CommitDeploymentsSchema, 400: ErrorResponseSchema, 500: ErrorResponseSchema },
       },
     },
-    async (request) => readCommitDeployments(repo, request.params.commitId),
+    async (request) => lookups.commitDeployments(request.params.commitId),
   );
 
   for (const url of [
@@ -65,7 +64,7 @@ export const lookupRoutes: FastifyPluginAsyncZod<{ repo: ManifestRepository }> =
           response: { 200: ReleaseManifestsSchema, ...errors },
         },
       },
-      async (request) => readReleaseManifests(repo, request.params.app, request.params.version),
+      async (request) => lookups.releaseManifests(request.params.app, request.params.version),
     );
   }
 };

@@ -2,7 +2,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { callerOf } from '../auth/authenticator.js';
-import type { TargetType } from '../planning/resolveTarget.js';
+import { onlyJson } from '../http/contentTypes.js';
 import { ErrorResponseSchema } from '../schemas/error.js';
 import { EnvironmentNameSchema, GroupNameSchema, TargetNameSchema } from '../schemas/names.js';
 import {
@@ -13,8 +13,7 @@ import {
   TrainResponseSchema,
 } from '../schemas/releaseTrain.js';
 import { toEnvsPrognoses } from '../services/prognosisView.js';
-import type { ReleaseTrainService } from '../services/releaseTrains.js';
-import { onlyJson } from './contentTypes.js';
+import type { ReleaseTrainService, TargetType } from '../services/releaseTrains.js';
 
 export interface ReleaseTrainRoutesOptions {
   readonly trains: ReleaseTrainService;

@@ -1,12 +1,13 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { callerOf } from '../auth/authenticator.js';
-import { AppError } from '../errors.js';
+import { AppError } from '../domain/errors.js';
+import { parseReleaseNumber } from '../domain/names.js';
+import { onlyMultipart } from '../http/contentTypes.js';
+import { readMultipartForm } from '../http/multipartForm.js';
 import { ErrorResponseSchema } from '../schemas/error.js';
-import { EnvironmentNameSchema, parseReleaseNumber } from '../schemas/names.js';
+import { EnvironmentNameSchema } from '../schemas/names.js';
 import { MANIFEST_FIELD, ReleaseFormSchema, ReleaseResponseSchema } from '../schemas/releases.js';
 import type { ManifestWrites } from '../services/writes.js';
-import { onlyMultipart } from './contentTypes.js';
-import { readMultipartForm } from './multipartForm.js';
 
 /** Fields Kuberpult's clients send that Trainyard takes and ignores. */
 const IGNORED_FIELDS = /^(previous_commit_id|revision|signatures\[.*\]|signature.*)$/;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { MAX_RELEASE_VERSION } from './names.js';
+import { MAX_RELEASE_VERSION } from '../domain/names.js';
 import { strictBody } from './strict.js';
 
 export const DeploymentBodySchema = strictBody({

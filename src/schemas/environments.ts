@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { MAX_JSON_DEPTH, nestsDeeperThan } from './jsonDepth.js';
+import { MAX_JSON_DEPTH, nestsDeeperThan } from '../domain/jsonDepth.js';
 import { EnvironmentNameSchema, GroupNameSchema } from './names.js';
 
 // Unknown fields (Argo CD settings in either form, anything newer) are kept as they are.
@@ -26,10 +26,6 @@ export const EnvironmentConfigSchema = z
   // Stored and compared as it is: a config nested thousands deep would overflow the stack.
   .refine((config) => !nestsDeeperThan(config), `must nest at most ${MAX_JSON_DEPTH} levels deep`)
   .meta({ id: 'EnvironmentConfig' });
-
-export const EnvironmentFormSchema = z
-  .object({ config: z.string().describe('The config.json content') })
-  .describe("Kuberpult's scripts send the config as a multipart field");
 
 export const EnvironmentResponseSchema = z
   .object({ environment: z.string(), created: z.boolean(), config: z.record(z.string(), z.unknown()) })

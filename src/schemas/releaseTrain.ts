@@ -1,8 +1,8 @@
 // API shapes of release trains and prognoses. The prognosis is the protobuf JSON mapping of
 // Kuberpult's GetReleaseTrainPrognosisResponse, with versions as JSON numbers.
 import { z } from 'zod';
-import { OPTIONAL_BODY } from '../openapiDocument.js';
 import { CiLinkSchema, GitTagNameSchema, TeamNameSchema } from './names.js';
+import { optionalBody } from './optionalBody.js';
 import { strictBody } from './strict.js';
 
 export const LockSchema = z
@@ -78,11 +78,9 @@ export const TrainResponseSchema = z
   })
   .meta({ id: 'ReleaseTrainResult' });
 
-export const TrainBodySchema = strictBody({ ciLink: CiLinkSchema.optional() })
-  .meta({ [OPTIONAL_BODY]: true })
-  // Fastify validates a missing body as null.
-  .nullish()
-  .describe('Empty, or a JSON object');
+export const TrainBodySchema = optionalBody(strictBody({ ciLink: CiLinkSchema.optional() })).describe(
+  'Empty, or a JSON object',
+);
 
 // The prognosis takes every parameter that changes what the train deploys, so it previews exactly it.
 export const PrognosisQuerySchema = z.object({

@@ -1,9 +1,9 @@
 // The audit history (security.md "Audit"): the branch's commits from the git log, newest first,
 // filtered by environment and application through git pathspecs.
+import { APPLICATION_NAME_MAX_LENGTH, isValidName } from '../domain/names.js';
 import type { LogEntry } from '../manifest/gitLog.js';
-import type { ManifestRepository } from '../manifest/repository.js';
+import type { RepositoryReader } from '../manifest/repository.js';
 import type { HistoryEntry, HistoryKind } from '../schemas/history.js';
-import { isValidName } from '../schemas/names.js';
 
 export interface HistoryQuery {
   /** A validated environment name. */
@@ -13,16 +13,27 @@ export interface HistoryQuery {
   readonly limit: number;
 }
 
-export async function readHistory(
-  repo: ManifestRepository,
-  query: HistoryQuery,
-): Promise<{ entries: HistoryEntry[] }> {
-  const team =
-    query.environment !== undefined && query.application !== undefined
-      ? await currentTeam(repo, query.application)
-      : undefined;
-  const log = await repo.log({ paths: historyPathspecs({ ...query, team }), limit: query.limit });
-  return { entries: log.map(toHistoryEntry) };
+export class HistoryService {
+  constructor(private readonly repo: RepositoryReader) {}
+
+  async read(query: HistoryQuery): Promise<{ entries: HistoryEntry[] }> {
+    const team =
+      query.environment !== undefined && query.application !== undefined
+        ? await this.currentTeam(query.application)
+        : undefined;
+    const log = await this.repo.log({ paths: historyPathspecs({ ...query, team }), limit: query.limit });
+    return { entries: log.map(toHistoryEntry) };
+  }
+
+  /** The app's team at the tip, when it has a valid one: one file, not a snapshot of the repo. */
+  private async currentTeam(application: string): Promise<string | undefined> {
+    const tip = await this.repo.readTip();
+    const team =
+      tip === null
+        ? undefined
+        : (await this.repo.readTextAt(tip, `applications/${application}/team`))?.trim();
+    return team && isValidName(team) ? team : undefined;
+  }
 }
 
 /**
@@ -44,7 +55,8 @@ export function historyPathspecs(filter: {
   const { environment, application, team } = filter;
   for (const name of [environment, application, team]) {
     // A second line of defence: only names of the manifest repo's alphabet reach a pathspec.
-    if (name !== undefined && !isValidName(name, 70)) throw new Error(`invalid name in a pathspec: ${name}`);
+    if (name !== undefined && !isValidName(name, APPLICATION_NAME_MAX_LENGTH))
+      throw new Error(`invalid name in a pathspec: ${name}`);
   }
   if (environment !== undefined && application !== undefined) {
     return [
@@ -58,14 +70,6 @@ export function historyPathspecs(filter: {
     return [`applications/${application}/`, `:(glob)environments/*/applications/${application}/**`];
   }
   return [];
-}
-
-/** The app's team at the tip, when it has a valid one: one file, not a snapshot of the repo. */
-async function currentTeam(repo: ManifestRepository, application: string): Promise<string | undefined> {
-  const tip = await repo.readTip();
-  const team =
-    tip === null ? undefined : (await repo.readTextAt(tip, `applications/${application}/team`))?.trim();
-  return team && isValidName(team) ? team : undefined;
 }
 
 // The subjects of the service's own commits (src/planning: locks, releases, deployments,

@@ -3,9 +3,10 @@
 // remote), and plan again from the start when the branch moved meanwhile. A commit is never
 // rebased or merged: a lock another replica added meanwhile is seen by the new plan. Once the
 // commit is on the branch the write is done: what fails after it is logged, not answered.
-import { RefConflictError, RefLockedError } from '../errors.js';
+import { RefConflictError, RefLockedError } from '../domain/errors.js';
 import { gitBlobId } from '../manifest/blobId.js';
-import type { ManifestRepository } from '../manifest/repository.js';
+import type { ObjectFormat } from '../manifest/git.js';
+import type { RepositoryWriter } from '../manifest/repository.js';
 import { applyChanges } from '../planning/applyChanges.js';
 import type { Identity, TreeChange, WritePlan } from '../planning/changes.js';
 import type { Snapshot } from '../planning/model.js';
@@ -16,6 +17,8 @@ export interface WriteContext {
   readonly time: Date;
   /** Blob id of the empty blob, for the single-space rule of deployed manifests. */
   readonly emptyBlobId: string;
+  /** The hash of the repository's objects, for the blob ids of new content. */
+  readonly objectFormat: ObjectFormat;
 }
 
 export interface WriteResult<T> {
@@ -103,7 +106,7 @@ export class ManifestWriter {
   private readonly onAfterCommitError: (error: unknown, commitId: string) => void;
 
   constructor(
-    readonly repo: ManifestRepository,
+    private readonly repo: RepositoryWriter,
     private readonly queue: WriteQueue,
     options: WriterOptions,
   ) {
@@ -137,7 +140,9 @@ export class ManifestWriter {
         await this.repo.sync();
         const snapshot = await this.repo.readTipSnapshot();
         const time = this.clock();
-        const planned = await plan({ snapshot, time, emptyBlobId: await this.repo.emptyBlobId() });
+        const objectFormat = await this.repo.objectFormat();
+        const emptyBlobId = await this.repo.emptyBlobId();
+        const planned = await plan({ snapshot, time, emptyBlobId, objectFormat });
         if (planned.changes.length === 0) return { result: planned.result, commitId: null };
         let clonesRefsBehind: { error: unknown } | undefined;
         let commitId: string | null;

@@ -1,6 +1,6 @@
 // GET /api/overview: every environment (by group) and application, from one snapshot.
 // Corrupt data is listed under `problems` instead of failing the whole overview.
-import type { ManifestRepository, MetadataText } from '../manifest/repository.js';
+import type { MetadataText, RepositoryReader } from '../manifest/repository.js';
 import { METADATA_MAX_BYTES, tooLarge } from '../planning/layout.js';
 import type { Lock, LockMap, Readable, Snapshot } from '../planning/model.js';
 import { sortedKeys } from '../planning/readable.js';
@@ -11,16 +11,20 @@ import { toLockView } from './prognosisView.js';
 type OverviewEnvironment = Overview['environmentGroups'][number]['environments'][number];
 type OverviewApp = OverviewEnvironment['applications'][string];
 
-export async function readOverview(repo: ManifestRepository): Promise<Overview> {
-  const snapshot = await repo.readTipSnapshot();
-  const recordBlobs: string[] = [];
-  for (const environment of snapshot.environments.values()) {
-    for (const app of environment.applications.values()) {
-      const { deployedBy, deployedByEmail, deployedAt } = app.deploymentRecord;
-      for (const oid of [deployedBy, deployedByEmail, deployedAt]) if (oid) recordBlobs.push(oid);
+export class OverviewService {
+  constructor(private readonly repo: RepositoryReader) {}
+
+  async read(): Promise<Overview> {
+    const snapshot = await this.repo.readTipSnapshot();
+    const recordBlobs: string[] = [];
+    for (const environment of snapshot.environments.values()) {
+      for (const app of environment.applications.values()) {
+        const { deployedBy, deployedByEmail, deployedAt } = app.deploymentRecord;
+        for (const oid of [deployedBy, deployedByEmail, deployedAt]) if (oid) recordBlobs.push(oid);
+      }
     }
+    return buildOverview(snapshot, await this.repo.readMetadataTexts(recordBlobs));
   }
-  return buildOverview(snapshot, await repo.readMetadataTexts(recordBlobs));
 }
 
 export function buildOverview(snapshot: Snapshot, texts: ReadonlyMap<string, MetadataText>): Overview {

@@ -1,7 +1,8 @@
 // Release trains and prognoses: read the tip, plan, and (for a train) commit exactly the plan.
 import type { Caller } from '../auth/caller.js';
 import { Permissions, targetIn } from '../auth/permissions.js';
-import { AppError } from '../errors.js';
+import { AppError } from '../domain/errors.js';
+import type { RepositoryReader } from '../manifest/repository.js';
 import { tagExists } from '../manifest/writeCommit.js';
 import type { Metrics } from '../metrics.js';
 import { renderTrainCommitMessage } from '../planning/commitMessage.js';
@@ -16,6 +17,8 @@ import {
 import { resolveTarget, type TargetType } from '../planning/resolveTarget.js';
 import type { ManifestWriter } from './manifestWriter.js';
 import { permittedWrite } from './writes.js';
+
+export type { TargetType };
 
 export interface PrognosisCall {
   readonly target: string;
@@ -42,12 +45,13 @@ export interface TrainResult {
 export class ReleaseTrainService {
   constructor(
     private readonly writer: ManifestWriter,
+    private readonly reader: RepositoryReader,
     private readonly metrics?: Metrics,
     private readonly permissions: Permissions = new Permissions(),
   ) {}
 
   async prognosis(call: PrognosisCall): Promise<ReleaseTrainPlan> {
-    return this.plan(await this.writer.repo.readTipSnapshot(), call);
+    return this.plan(await this.reader.readTipSnapshot(), call);
   }
 
   async train(call: TrainCall): Promise<TrainResult> {
@@ -80,13 +84,14 @@ export class ReleaseTrainService {
     };
     const { result, commitId } = await permittedWrite(
       this.writer,
+      this.reader,
       this.permissions,
       call.caller,
       { action: 'DeployReleaseTrain', targets },
       async ({ snapshot, time, emptyBlobId }) => {
         // Checked before anything is written: an existing tag refuses the whole train.
         if (gitTag !== undefined) {
-          const clash = await this.writer.repo.conflictingTag(gitTag);
+          const clash = await this.reader.conflictingTag(gitTag);
           if (clash !== undefined) throw tagExists(gitTag, clash);
         }
         const plan = await this.plan(snapshot, call);
@@ -115,7 +120,7 @@ export class ReleaseTrainService {
     let outcome = planReleaseTrain(snapshot, request);
     if (outcome.kind === 'needsReleases') {
       // Release manifests are read lazily: read the ones this plan needs, then plan again.
-      await this.writer.repo.loadReleases(snapshot, outcome.releases);
+      await this.reader.loadReleases(snapshot, outcome.releases);
       outcome = planReleaseTrain(snapshot, request);
     }
     if (outcome.kind === 'needsReleases')
@@ -132,8 +137,8 @@ export class ReleaseTrainService {
   }
 
   private async sourceSnapshot(tag: string): Promise<Snapshot> {
-    const commitId = await this.writer.repo.resolveTag(tag);
+    const commitId = await this.reader.resolveTag(tag);
     if (commitId === undefined) throw new AppError('TAG_NOT_FOUND', `The git tag '${tag}' does not exist.`);
-    return this.writer.repo.snapshot(commitId);
+    return this.reader.snapshot(commitId);
   }
 }

@@ -2,7 +2,7 @@
 // write of the same process. Bounded: a full queue is refused at once rather than piling up.
 // Closed at shutdown: the write that runs finishes, the ones waiting are refused, so that the
 // shutdown grace only has to cover one write.
-import { AppError } from '../errors.js';
+import { AppError } from '../domain/errors.js';
 
 export class WriteQueue {
   private tail: Promise<unknown> = Promise.resolve();

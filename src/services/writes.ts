@@ -4,8 +4,9 @@
 import type { Caller } from '../auth/caller.js';
 import { Permissions, targetIn } from '../auth/permissions.js';
 import type { Action, PermissionTarget } from '../auth/policy.js';
-import { AppError } from '../errors.js';
+import { AppError } from '../domain/errors.js';
 import { gitBlobId } from '../manifest/blobId.js';
+import type { RepositoryReader } from '../manifest/repository.js';
 import type { WritePlan } from '../planning/changes.js';
 import { renderTrailers } from '../planning/commitMessage.js';
 import { type DeploymentRequest, planDeployment } from '../planning/deployments.js';
@@ -15,6 +16,9 @@ import type { Snapshot } from '../planning/model.js';
 import { planCreateRelease, type ReleaseManifest, type ReleaseRequest } from '../planning/releases.js';
 import type { ManifestWriter, WriteContext, WriteOptions, WriteResult } from './manifestWriter.js';
 import { toLockView } from './prognosisView.js';
+
+/** Where a lock goes, as the lock routes name it. */
+export type { LockTarget };
 
 /** Who asked (the commit's author), and what the commit's trailers record about the request. */
 export interface RequestContext {
@@ -43,6 +47,7 @@ export interface WritePermission {
  */
 export async function permittedWrite<T>(
   writer: ManifestWriter,
+  reader: RepositoryReader,
   permissions: Permissions,
   caller: Caller,
   permission: WritePermission,
@@ -52,7 +57,7 @@ export async function permittedWrite<T>(
   if (permissions.restricts) {
     let cachedTargets: readonly PermissionTarget[] | undefined;
     try {
-      cachedTargets = permission.targets(await writer.repo.readTipSnapshot());
+      cachedTargets = permission.targets(await reader.readTipSnapshot());
     } catch {
       // What cannot be judged here (a corrupt config) is reported by the write, on its own tip.
     }
@@ -87,6 +92,7 @@ function lockTargets(snapshot: Snapshot, target: LockTarget): PermissionTarget[]
 export class ManifestWrites {
   constructor(
     private readonly writer: ManifestWriter,
+    private readonly reader: RepositoryReader,
     private readonly permissions: Permissions = new Permissions(),
   ) {}
 
@@ -95,7 +101,7 @@ export class ManifestWrites {
     permission: WritePermission,
     plan: (context: WriteContext) => Promise<WritePlan<T>> | WritePlan<T>,
   ): Promise<WriteResult<T>> {
-    return permittedWrite(this.writer, this.permissions, caller, permission, plan);
+    return permittedWrite(this.writer, this.reader, this.permissions, caller, permission, plan);
   }
 
   createLock(target: LockTarget, input: LockInput, request: RequestContext) {
@@ -161,14 +167,13 @@ export class ManifestWrites {
     return this.write(
       request.caller,
       { action: 'CreateRelease', targets },
-      async ({ snapshot, time, emptyBlobId }) => {
+      async ({ snapshot, time, emptyBlobId, objectFormat }) => {
         if (release.version !== undefined) {
-          await this.writer.repo.loadReleases(snapshot, [{ app: release.app, version: release.version }]);
+          await this.reader.loadReleases(snapshot, [{ app: release.app, version: release.version }]);
         }
-        const algorithm = emptyBlobId.length === 64 ? 'sha256' : 'sha1';
         const manifests = new Map<string, ReleaseManifest>();
         for (const [environment, content] of release.manifests) {
-          manifests.set(environment, { content, blobId: gitBlobId(content, algorithm) });
+          manifests.set(environment, { content, blobId: gitBlobId(content, objectFormat) });
         }
         return planCreateRelease(
           snapshot,
@@ -185,7 +190,7 @@ export class ManifestWrites {
       request.caller,
       { action: 'DeployRelease', targets },
       async ({ snapshot, time, emptyBlobId }) => {
-        await this.writer.repo.loadReleases(snapshot, [{ app: deployment.app, version: deployment.version }]);
+        await this.reader.loadReleases(snapshot, [{ app: deployment.app, version: deployment.version }]);
         return planDeployment(snapshot, deployment, {
           deployer: request.caller,
           time,

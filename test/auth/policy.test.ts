@@ -11,7 +11,8 @@ import {
   parsePolicy,
 } from '../../src/auth/policy.js';
 import { parseTeamsFile, TeamsFileError, teamsOf } from '../../src/auth/teams.js';
-import { AppError } from '../../src/errors.js';
+import { AppError } from '../../src/domain/errors.js';
+import { ERROR_STATUS } from '../../src/http/errorStatus.js';
 import { buildSnapshot, from, LATEST } from '../planning/snapshotBuilder.js';
 
 const caller = (email: string, groups: readonly string[] = []): Caller => ({
@@ -397,7 +398,7 @@ describe('Permissions', () => {
     }
     expect(caught).toBeInstanceOf(AppError);
     const error = caught as AppError;
-    expect(error.statusCode).toBe(403);
+    expect(ERROR_STATUS[error.code]).toBe(403);
     expect(error.code).toBe('FORBIDDEN');
     expect(error.message).toContain("'prod-fr'");
     expect(error.message).not.toContain('prod-jp');

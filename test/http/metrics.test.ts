@@ -1,6 +1,6 @@
 // GET /metrics after trains: what an operator's dashboard reads.
 import { afterEach, describe, expect, it } from 'vitest';
-import { RefConflictError } from '../../src/errors.js';
+import { RefConflictError } from '../../src/domain/errors.js';
 import type { CommitChanges } from '../../src/manifest/repository.js';
 import { type Harness, startHarness } from '../support/appHarness.js';
 import { WORLD } from './world.js';

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { RefConflictError } from '../../src/errors.js';
+import { RefConflictError } from '../../src/domain/errors.js';
 import type { CommitChanges } from '../../src/manifest/repository.js';
 import { base64, FIXED_TIME, type Harness, startHarness } from '../support/appHarness.js';
 import { manifestContent } from '../support/layout.js';

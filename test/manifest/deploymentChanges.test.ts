@@ -6,6 +6,7 @@ import { deploymentChanges } from '../../src/planning/deploymentChanges.js';
 import type { Snapshot } from '../../src/planning/model.js';
 import { createFixtureRepo, removeAllFixtures } from '../support/gitFixture.js';
 import { layoutFiles } from '../support/layout.js';
+import { loadAllReleases } from '../support/readSnapshot.js';
 import { blobBytes, closeAll, committed, gitText, ok, openAdapter } from './support.js';
 
 afterAll(async () => {
@@ -37,7 +38,7 @@ async function deploymentFixture() {
     'applications/checkout/releases/4/created_at': '2026-11-01T00:00:00Z',
   });
   const repo = openAdapter(fixture.path);
-  const snapshot = await repo.loadAllReleases(await repo.readTipSnapshot());
+  const snapshot = await loadAllReleases(repo, await repo.readTipSnapshot());
   return { fixture, repo, snapshot };
 }
 
@@ -130,7 +131,7 @@ describe('deploymentChanges', () => {
   it('removes a corrupt queued_version too', async () => {
     const { fixture, repo } = await deploymentFixture();
     fixture.commit({ [`${APP_PATH}/queued_version`]: { symlink: '/etc/passwd' } });
-    const snapshot = await repo.loadAllReleases(await repo.readTipSnapshot());
+    const snapshot = await loadAllReleases(repo, await repo.readTipSnapshot());
     expect(snapshot.environments.get('development')!.applications.get('checkout')!.queuedVersion.ok).toBe(
       false,
     );

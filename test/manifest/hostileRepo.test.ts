@@ -20,6 +20,7 @@ import {
 import { layoutFiles } from '../support/layout.js';
 import { readSnapshotWithLsTree } from '../support/lsTreeSnapshot.js';
 import { catFileProcesses, processGone } from '../support/processes.js';
+import { loadAllReleases } from '../support/readSnapshot.js';
 import { closeAll, ok, openAdapter, tempDir, unreadable } from './support.js';
 
 afterAll(async () => {
@@ -128,7 +129,7 @@ describe('CatFileBatch', () => {
 
 /** Plain data of a snapshot (every release's manifests included), for deep equality. */
 async function plain(repo: ManifestRepository, snapshot: Snapshot): Promise<unknown> {
-  await repo.loadAllReleases(snapshot);
+  await loadAllReleases(repo, snapshot);
   const readable = <T>(value: Readable<T>, map: (inner: T) => unknown) =>
     value.ok ? { ok: true, value: map(value.value) } : value;
   const locks = (value: ReadonlyMap<string, Lock>) => Object.fromEntries(value);

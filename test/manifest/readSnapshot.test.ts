@@ -4,9 +4,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CatFileBatch } from '../../src/manifest/catFileBatch.js';
-import { readSnapshot } from '../../src/manifest/readSnapshot.js';
 import { createFixtureRepo, type FixtureFiles, removeAllFixtures } from '../support/gitFixture.js';
 import { layoutFiles, manifestContent } from '../support/layout.js';
+import { loadAllReleases, readSnapshot } from '../support/readSnapshot.js';
 import { closeAll, gitText, ok, openAdapter, snapshotText, tempDir, unreadable } from './support.js';
 
 afterAll(async () => {
@@ -234,7 +234,7 @@ describe('readSnapshot on a healthy repo', () => {
   it('reads releases with the environments they have a manifest for, ignoring non-numeric release dirs', async () => {
     const fixture = await createFixtureRepo(healthyLayout());
     const adapter = openAdapter(fixture.path);
-    const snapshot = await adapter.loadAllReleases(await adapter.readTipSnapshot());
+    const snapshot = await loadAllReleases(adapter, await adapter.readTipSnapshot());
     const checkout = snapshot.applications.get('checkout')!;
     expect([...checkout.releases.keys()].sort((a, b) => a - b)).toEqual([1, 2, 10]);
     const manifestsOf = (version: number) => [...checkout.releases.get(version)!.manifests!.keys()].sort();
@@ -264,7 +264,7 @@ describe('readSnapshot on a healthy repo', () => {
   it('reads a release manifest file content exactly as the layout helper wrote it', async () => {
     const fixture = await createFixtureRepo(layoutFiles({ apps: { app: { releases: { 3: ['dev'] } } } }));
     const adapter = openAdapter(fixture.path);
-    const snapshot = await adapter.loadAllReleases(await adapter.readTipSnapshot());
+    const snapshot = await loadAllReleases(adapter, await adapter.readTipSnapshot());
     const oid = snapshot.applications.get('app')!.releases.get(3)!.manifests!.get('dev')!;
     expect(gitText(fixture.path, ['cat-file', 'blob', oid])).toBe(manifestContent('app', 3, 'dev').trim());
   });

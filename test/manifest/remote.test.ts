@@ -19,7 +19,8 @@ import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AppError, RefConflictError } from '../../src/errors.js';
+import { AppError, RefConflictError } from '../../src/domain/errors.js';
+import { ERROR_STATUS } from '../../src/http/errorStatus.js';
 import { CLONE_MARKER, prepareClone } from '../../src/manifest/clone.js';
 import { classifyPush, Remote, redactUrl } from '../../src/manifest/remote.js';
 import { STALE_TEMP_AGE_MS } from '../../src/manifest/staleFiles.js';
@@ -449,7 +450,7 @@ describe('Remote.push', () => {
 
     const error = await rejection(service.push({ commitId, parent, tag: 't1' }));
     expect(error.code).toBe('TAG_EXISTS');
-    expect(error.statusCode).toBe(409);
+    expect(ERROR_STATUS[error.code]).toBe(409);
     expect(error.message).toContain('t1');
     expect(refsOf(remote.path)).toEqual(refsBefore);
   });
@@ -478,7 +479,7 @@ describe('Remote.push', () => {
 
     const error = await rejection(service.push({ commitId, parent, tag: 'frozen-1' }));
     expect(error.code).toBe('REMOTE_REJECTED');
-    expect(error.statusCode).toBe(502);
+    expect(ERROR_STATUS[error.code]).toBe(502);
     expect(error.message).toContain('pre-receive hook declined');
     expect(error.message).toContain('denied by policy: main is frozen');
     expect(refsOf(remote.path)).toEqual(refsBefore);
@@ -506,7 +507,7 @@ describe('Remote against a server that fails', () => {
     const elapsed = Date.now() - started;
 
     expect(error.code).toBe('REMOTE_TIMEOUT');
-    expect(error.statusCode).toBe(504);
+    expect(ERROR_STATUS[error.code]).toBe(504);
     expect(elapsed).toBeLessThan(1500 + 3000);
     expect(processesIn(clone)).toEqual([]);
 
@@ -522,7 +523,7 @@ describe('Remote against a server that fails', () => {
 
     const error = await rejection(remoteFor(clone, url).fetch());
     expect(error.code).toBe('REMOTE_UNAVAILABLE');
-    expect(error.statusCode).toBe(502);
+    expect(ERROR_STATUS[error.code]).toBe(502);
     expect(error.message).not.toContain('s3cret-token');
     expect(readFileSync(join(clone, 'config'), 'utf8')).not.toContain('s3cret-token');
     for (const [path, bytes] of filesUnder(clone)) {

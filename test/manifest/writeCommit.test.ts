@@ -4,7 +4,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { RefConflictError, RefLockedError } from '../../src/errors.js';
+import { RefConflictError, RefLockedError } from '../../src/domain/errors.js';
+import { ERROR_STATUS } from '../../src/http/errorStatus.js';
 import { GitCommandError, SERVICE_IDENTITY } from '../../src/manifest/git.js';
 import { createCommit, moveRefs, writeCommit } from '../../src/manifest/writeCommit.js';
 import { createFixtureRepo, removeAllFixtures } from '../support/gitFixture.js';
@@ -348,7 +349,8 @@ describe('compare-and-swap on the branch', () => {
       time: TIME,
     });
     await expect(attempt).rejects.toBeInstanceOf(RefConflictError);
-    await expect(attempt).rejects.toMatchObject({ code: 'REPO_BUSY', statusCode: 503 });
+    await expect(attempt).rejects.toMatchObject({ code: 'REPO_BUSY' });
+    expect(ERROR_STATUS.REPO_BUSY).toBe(503);
     expect(fixture.tip()).toBe(outside);
     expect(gitText(fixture.path, ['log', '-1', '--format=%s'])).toBe('outside');
     expect(fixture.git(['for-each-ref', 'refs/trainyard/'])).toBe('');

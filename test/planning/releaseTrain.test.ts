@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CorruptRepoError } from '../../src/errors.js';
+import { CorruptRepoError } from '../../src/domain/errors.js';
 import type { Snapshot } from '../../src/planning/model.js';
 import {
   type AppOutcome,

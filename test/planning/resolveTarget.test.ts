@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CorruptRepoError } from '../../src/errors.js';
+import { CorruptRepoError } from '../../src/domain/errors.js';
 import { planReleaseTrain } from '../../src/planning/releaseTrain.js';
 import { resolveTarget } from '../../src/planning/resolveTarget.js';
 import { buildSnapshot, CORRUPT, configFile, LATEST } from './snapshotBuilder.js';

@@ -1,5 +1,6 @@
 // The write queue of one process: one write at a time, in order, and a full queue refuses at once.
 import { describe, expect, it } from 'vitest';
+import { ERROR_STATUS } from '../../src/http/errorStatus.js';
 import { WriteQueue } from '../../src/services/writeQueue.js';
 
 describe('WriteQueue', () => {
@@ -23,9 +24,9 @@ describe('WriteQueue', () => {
 
     await expect(queue.run(async () => 3)).rejects.toMatchObject({
       code: 'REPO_BUSY',
-      statusCode: 503,
       retryAfterSeconds: 1,
     });
+    expect(ERROR_STATUS.REPO_BUSY).toBe(503);
     expect(order).toEqual(['first started']);
 
     release();
@@ -62,7 +63,8 @@ describe('WriteQueue', () => {
     });
     await hasStarted;
     queue.close();
-    const refused = { code: 'REPO_BUSY', statusCode: 503, retryAfterSeconds: 1 };
+    const refused = { code: 'REPO_BUSY', retryAfterSeconds: 1 };
+    expect(ERROR_STATUS.REPO_BUSY).toBe(503);
     await expect(queue.run(async () => ran.push('new'))).rejects.toMatchObject(refused);
     const waitingRefused = expect(waiting).rejects.toMatchObject(refused);
 

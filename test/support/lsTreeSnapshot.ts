@@ -4,7 +4,8 @@
 // (src/planning/layout.ts: parsing, names, limits, reason texts) are shared.
 // ls-tree cannot list a malformed tree: those are tested against the service alone.
 
-import { CorruptRepoError } from '../../src/errors.js';
+import { CorruptRepoError } from '../../src/domain/errors.js';
+import { parseReleaseNumber } from '../../src/domain/names.js';
 import type { CatFileBatch } from '../../src/manifest/catFileBatch.js';
 import { gitOutput } from '../../src/manifest/git.js';
 import {
@@ -32,7 +33,6 @@ import type {
   Snapshot,
   Unreadable,
 } from '../../src/planning/model.js';
-import { parseReleaseNumber } from '../../src/schemas/names.js';
 
 export const SYMLINK_MODE = '120000';
 

@@ -7,10 +7,11 @@ import type { ManifestRepository } from '../../src/manifest/repository.js';
 import type { Lock, Readable, Snapshot } from '../../src/planning/model.js';
 import { buildOverview } from '../../src/services/overview.js';
 import { readSnapshotWithLsTree } from './lsTreeSnapshot.js';
+import { loadAllReleases } from './readSnapshot.js';
 
 /** Plain data of a snapshot, every release's manifests included, for deep equality. */
 export async function plainSnapshot(repo: ManifestRepository, snapshot: Snapshot): Promise<unknown> {
-  await repo.loadAllReleases(snapshot);
+  await loadAllReleases(repo, snapshot);
   const readable = <T>(value: Readable<T>, map: (inner: T) => unknown) =>
     value.ok ? { ok: true, value: map(value.value) } : value;
   const locks = (value: ReadonlyMap<string, Lock>) => Object.fromEntries(value);

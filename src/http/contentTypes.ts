@@ -1,6 +1,6 @@
 // Which body encodings a route takes; anything else is a 415 before validation.
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { AppError } from '../errors.js';
+import { AppError } from '../domain/errors.js';
 
 function mediaType(request: FastifyRequest): string | undefined {
   return request.headers['content-type']?.split(';')[0]?.trim().toLowerCase();

@@ -1,51 +1,48 @@
-// Errors with stable codes, and the one table that maps a code to its HTTP status.
-// Pure: the planner throws CorruptRepoError, the routes map everything here to a response.
+// Errors with stable codes, as every layer speaks of them: what went wrong, and whether trying
+// again may help; nothing of HTTP. The planner throws them (CorruptRepoError, not found, ...), and
+// http/errorStatus.ts is the one table from a code to its HTTP status.
 
-export const ERROR_STATUS = {
-  INVALID_INPUT: 400,
-  INVALID_JSON: 400,
-  INVALID_AUTHOR: 400,
-  RELEASE_NOT_IN_ENVIRONMENT: 400,
-  UNAUTHENTICATED: 401,
-  FORBIDDEN: 403,
-  NOT_FOUND: 404,
-  TARGET_NOT_FOUND: 404,
-  ENVIRONMENT_NOT_FOUND: 404,
-  APPLICATION_NOT_FOUND: 404,
-  LOCK_NOT_FOUND: 404,
-  TEAM_NOT_FOUND: 404,
-  RELEASE_NOT_FOUND: 404,
-  TAG_NOT_FOUND: 404,
-  NOT_DEPLOYED: 404,
-  METHOD_NOT_ALLOWED: 405,
-  REQUEST_TIMEOUT: 408,
-  CONFLICT: 409,
-  RELEASE_CONFLICT: 409,
-  LOCKED: 409,
-  TAG_EXISTS: 409,
-  ENVIRONMENT_IN_USE: 409,
-  BODY_TOO_LARGE: 413,
-  UNSUPPORTED_MEDIA_TYPE: 415,
-  HEADERS_TOO_LARGE: 431,
-  RATE_LIMITED: 429,
-  MANIFEST_REPO_CORRUPT: 500,
-  INTERNAL_ERROR: 500,
-  REMOTE_REJECTED: 502,
-  REMOTE_UNAVAILABLE: 502,
-  REPO_BUSY: 503,
-  AUTH_UNAVAILABLE: 503,
-  REMOTE_TIMEOUT: 504,
-} as const;
-
-export type ErrorCode = keyof typeof ERROR_STATUS;
+export type ErrorCode =
+  | 'INVALID_INPUT'
+  | 'INVALID_JSON'
+  | 'INVALID_AUTHOR'
+  | 'RELEASE_NOT_IN_ENVIRONMENT'
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
+  | 'NOT_FOUND'
+  | 'TARGET_NOT_FOUND'
+  | 'ENVIRONMENT_NOT_FOUND'
+  | 'APPLICATION_NOT_FOUND'
+  | 'LOCK_NOT_FOUND'
+  | 'TEAM_NOT_FOUND'
+  | 'RELEASE_NOT_FOUND'
+  | 'TAG_NOT_FOUND'
+  | 'NOT_DEPLOYED'
+  | 'METHOD_NOT_ALLOWED'
+  | 'REQUEST_TIMEOUT'
+  | 'CONFLICT'
+  | 'RELEASE_CONFLICT'
+  | 'LOCKED'
+  | 'TAG_EXISTS'
+  | 'ENVIRONMENT_IN_USE'
+  | 'BODY_TOO_LARGE'
+  | 'UNSUPPORTED_MEDIA_TYPE'
+  | 'HEADERS_TOO_LARGE'
+  | 'RATE_LIMITED'
+  | 'MANIFEST_REPO_CORRUPT'
+  | 'INTERNAL_ERROR'
+  | 'REMOTE_REJECTED'
+  | 'REMOTE_UNAVAILABLE'
+  | 'REPO_BUSY'
+  | 'AUTH_UNAVAILABLE'
+  | 'REMOTE_TIMEOUT';
 
 export class AppError extends Error {
   readonly code: ErrorCode;
-  readonly statusCode: number;
-  /** Extra data for the client, sent as `details` in the error body. */
+  /** Extra data for the client (the error body's `details`). */
   readonly details: Readonly<Record<string, unknown>> | undefined;
+  /** When trying again may work: after this many seconds. */
   readonly retryAfterSeconds: number | undefined;
-  readonly headers: Readonly<Record<string, string>>;
 
   constructor(
     code: ErrorCode,
@@ -53,19 +50,14 @@ export class AppError extends Error {
     options?: {
       cause?: unknown;
       details?: Readonly<Record<string, unknown>>;
-      /** Sent as Retry-After: when trying again may work. */
       retryAfterSeconds?: number;
-      /** Response headers that belong to the error (e.g. WWW-Authenticate). */
-      headers?: Readonly<Record<string, string>>;
     },
   ) {
     super(message, options);
     this.name = 'AppError';
     this.code = code;
-    this.statusCode = ERROR_STATUS[code];
     this.details = options?.details;
     this.retryAfterSeconds = options?.retryAfterSeconds;
-    this.headers = options?.headers ?? {};
   }
 }
 

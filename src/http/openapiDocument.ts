@@ -1,13 +1,30 @@
-// Finishing touches on the generated OpenAPI document.
-import type { SwaggerTransformObject } from '@fastify/swagger';
-import { jsonSchemaTransformObject } from 'fastify-type-provider-zod';
-
-/** Marks a body schema that may be left out (Fastify's swagger marks every body required). */
-export const OPTIONAL_BODY = 'x-trainyard-optional-body';
+// The OpenAPI document, generated from the routes' zod schemas and served at /openapi.json, with
+// finishing touches: bodies marked optional, unused schemas pruned.
+import fastifySwagger, { type SwaggerTransformObject } from '@fastify/swagger';
+import type { FastifyInstance } from 'fastify';
+import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
+import { OPTIONAL_BODY } from '../schemas/optionalBody.js';
 
 type JsonObject = Record<string, unknown>;
 
-export const transformOpenApiObject: SwaggerTransformObject = (input) => {
+/** Collects the routes registered after it; the document is built when /openapi.json is asked. */
+export async function serveOpenApiDocument(app: FastifyInstance): Promise<void> {
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'Trainyard',
+        description: 'Release trains over a git manifest repo, compatible with Kuberpult.',
+        version: '0.1.0',
+      },
+    },
+    transform: jsonSchemaTransform,
+    transformObject: transformOpenApiObject,
+  });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+}
+
+const transformOpenApiObject: SwaggerTransformObject = (input) => {
   const document = jsonSchemaTransformObject(input) as JsonObject;
   markOptionalBodies(document);
   pruneUnusedSchemas(document);

@@ -1,9 +1,9 @@
 // Who a request comes from, as Kuberpult's clients say it: base64 `author-name` and
 // `author-email` headers. Without them, the configured default identity.
-import { AppError } from '../errors.js';
-import type { GitIdentity } from '../manifest/git.js';
+import { AppError } from '../domain/errors.js';
+import type { Identity } from '../planning/changes.js';
 
-export const DEFAULT_AUTHOR: GitIdentity = {
+export const DEFAULT_AUTHOR: Identity = {
   name: 'Trainyard User',
   email: 'trainyard-user@trainyard.invalid',
 };
@@ -30,8 +30,8 @@ export function isIdentityText(value: string): boolean {
 
 export function authorFromHeaders(
   headers: Record<string, HeaderValue>,
-  fallback: GitIdentity = DEFAULT_AUTHOR,
-): GitIdentity {
+  fallback: Identity = DEFAULT_AUTHOR,
+): Identity {
   const name = decodeHeader(headers['author-name'], 'author-name');
   const email = decodeHeader(headers['author-email'], 'author-email');
   return { name: name || fallback.name, email: email || fallback.email };

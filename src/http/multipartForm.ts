@@ -1,13 +1,14 @@
 // Reads a multipart/form-data body into plain text fields, before validation: files and string
 // fields alike, with one running limit over all of them, exact bytes (UTF-8 required), and a
 // repeated field refused. Kuberpult's clients send manifests either way.
-import type { FastifyReply, FastifyRequest } from 'fastify';
-import { AppError } from '../errors.js';
+import fastifyMultipart from '@fastify/multipart';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { AppError } from '../domain/errors.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** How many fields, files and parts in all a form may have (busboy counts them as they come). */
-export const MULTIPART_COUNT_LIMITS = { fields: 1000, files: 1000, parts: 2000 } as const;
+const MULTIPART_COUNT_LIMITS = { fields: 1000, files: 1000, parts: 2000 } as const;
 
 /** @fastify/multipart's error for each count limit, and what the answer says about it. */
 const COUNT_LIMIT_ERRORS: Readonly<Record<string, string>> = {
@@ -15,6 +16,11 @@ const COUNT_LIMIT_ERRORS: Readonly<Record<string, string>> = {
   FST_FILES_LIMIT: `The form has more than ${MULTIPART_COUNT_LIMITS.files} files.`,
   FST_PARTS_LIMIT: `The form has more than ${MULTIPART_COUNT_LIMITS.parts} parts (fields and files together).`,
 };
+
+/** The multipart parser; bodies are read into text fields by readMultipartForm, on the routes that take them. */
+export async function acceptMultipartForms(app: FastifyInstance): Promise<void> {
+  await app.register(fastifyMultipart, { defCharset: 'latin1', limits: MULTIPART_COUNT_LIMITS });
+}
 
 export function readMultipartForm(maxBytes: number) {
   return async function readForm(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
@@ -32,7 +38,7 @@ export function readMultipartForm(maxBytes: number) {
           bytes = await part.toBuffer();
         } else {
           if (part.valueTruncated) throw tooLarge(maxBytes);
-          // Fields are decoded as latin1 (see app.ts), which gives back their bytes exactly; a
+          // Fields are decoded as latin1 (acceptMultipartForms), which gives back their bytes exactly; a
           // JSON-typed field arrives parsed and is written back as JSON text.
           bytes =
             typeof part.value === 'string'
