@@ -1,5 +1,5 @@
 // The Kubernetes example must work with the service as it is: every setting is one the service
-// knows (and the README lists), files land where the settings point, and the files parse.
+// knows (and docs/configuration.md lists), files land where the settings point, and the files parse.
 import { readFile } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { loadAll } from 'js-yaml';
@@ -16,7 +16,7 @@ type KubernetesObject = Record<string, any>;
 const documents = loadAll(
   await readFile(new URL('deploy/kubernetes.yaml', root), 'utf8'),
 ) as KubernetesObject[];
-const readme = await readFile(new URL('README.md', root), 'utf8');
+const configurationPage = await readFile(new URL('docs/configuration.md', root), 'utf8');
 
 const byKind = (kind: string) => documents.find((document) => document.kind === kind) as KubernetesObject;
 const secret = byKind('Secret');
@@ -68,10 +68,10 @@ describe('deploy/kubernetes.yaml', () => {
     expect(service.spec.ports[0].targetPort).toBe(container.ports[0].name);
   });
 
-  it('sets only variables the service knows and the README documents, and they load', () => {
+  it('sets only variables the service knows and docs/configuration.md documents, and they load', () => {
     for (const { name } of env) {
       expect(Object.keys(ConfigSchema.shape), name).toContain(name);
-      expect(readme, name).toContain(`\`${name}\``);
+      expect(configurationPage, name).toContain(`\`${name}\``);
     }
     const config = loadConfig(resolvedEnvironment());
     expect(config.AUTH_MODE).toBe('token');
