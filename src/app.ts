@@ -81,6 +81,7 @@ export async function buildApp({
 
   const writer = new ManifestWriter(repo, queue, {
     clock,
+    log: app.log,
     onRetry: () => metrics.writeRetried(),
     retries: repo.remote ? remoteRetries(remoteSync.pushAttempts) : LOCAL_RETRIES,
     maintenance: {

@@ -1,6 +1,7 @@
 // The process shell: configuration -> repository -> app -> listen; graceful shutdown.
 
 import { readFile } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import closeWithGrace from 'close-with-grace';
 import { buildApp } from './app.js';
@@ -20,6 +21,7 @@ import {
 } from './config.js';
 import { prepareClone } from './manifest/clone.js';
 import { seedDemo } from './manifest/demoSeed.js';
+import { observeGitCommands } from './manifest/git.js';
 import { requireGitVersion } from './manifest/gitVersion.js';
 import { Remote } from './manifest/remote.js';
 import { createManifestRepository } from './manifest/repository.js';
@@ -27,7 +29,7 @@ import { shutdownGraceMs } from './shutdownGrace.js';
 
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
-  await requireGitVersion();
+  const gitVersion = await requireGitVersion();
   // security.md: without authentication, only the machine itself may call the service.
   const unauthenticatedOnNetwork = config.AUTH_MODE === 'none' && !isLoopback(config.HOST);
   if (unauthenticatedOnNetwork && !config.AUTH_ALLOW_UNAUTHENTICATED) {
@@ -122,7 +124,26 @@ async function main(): Promise<void> {
     clearInterval(idleConnections);
     repo.close();
   });
-  await app.listen({ port: config.PORT, host: config.HOST });
+  if (config.LOG_LEVEL === 'trace') {
+    observeGitCommands(({ repoPath, args, code, durationMs, timedOut }) =>
+      app.log.trace({ repoPath, args, code, durationMs, timedOut }, 'git command finished'),
+    );
+  }
+  const address = await app.listen({ port: config.PORT, host: config.HOST });
+  // The one line that says what this process serves, for whoever reads the log first.
+  app.log.info(
+    {
+      repository: remote ? remote.displayUrl : path,
+      path,
+      branch: config.MANIFEST_REPO_BRANCH,
+      authMode: config.AUTH_MODE,
+      address,
+      port: (app.server.address() as AddressInfo).port,
+      git: gitVersion,
+      graceSeconds: Math.ceil(graceMs / 1000),
+    },
+    `Trainyard serves ${remote ? remote.displayUrl : path} (branch ${config.MANIFEST_REPO_BRANCH}) at ${address} with AUTH_MODE=${config.AUTH_MODE}`,
+  );
 }
 
 /** The identity and permission settings; a malformed file stops the service with its line. */

@@ -18,7 +18,10 @@ const SHOWN_PATH_LENGTH = 100;
 /** Every error the API answers: logged with the request, sent in the error shape of http-api.md. */
 export function answerError(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
   const { statusCode, code, message } = describeError(error);
-  if (statusCode >= 500) request.log.error({ err: error, code }, 'request failed');
+  // A bug is an error with its stack; a condition the service expects and names (a busy or
+  // unreachable git server, a lost race, a corrupt repo) is a warning an operator can act on.
+  if (code === 'INTERNAL_ERROR') request.log.error({ err: error, code }, 'request failed');
+  else if (statusCode >= 500) request.log.warn({ code, message }, 'request failed');
   else request.log.info({ code, message }, 'request rejected');
   const details = error instanceof AppError ? error.details : undefined;
   if (error instanceof AppError) {

@@ -103,6 +103,27 @@ function killGitProcessGroups(signal: NodeJS.Signals): void {
   }
 }
 
+/** One git command as it ended, for LOG_LEVEL=trace (no secret is in a command line: see remote.ts). */
+export interface GitCommandRun {
+  readonly repoPath: string;
+  readonly args: readonly string[];
+  readonly code: number;
+  readonly durationMs: number;
+  readonly timedOut: boolean;
+}
+
+/**
+ * Who is told of every git command that ends. Process-wide like the process groups above: git
+ * commands run from every module of the adapter, and the process shell decides whether to log them.
+ */
+const commandObservers = new Set<(run: GitCommandRun) => void>();
+
+/** Tells `observer` of every git command that ends from now on; returns how to stop. */
+export function observeGitCommands(observer: (run: GitCommandRun) => void): () => void {
+  commandObservers.add(observer);
+  return () => commandObservers.delete(observer);
+}
+
 /**
  * Starts git in `repoPath` in a process group of its own (so that its helpers, such as ssh or
  * git-remote-http, go with it), tracked until it closes. The caller reads and writes its pipes.
@@ -128,6 +149,7 @@ export function runGit(
   { input, env, timeoutMs }: GitRunOptions = {},
 ): Promise<GitResult> {
   return new Promise((resolve, reject) => {
+    const started = performance.now();
     const child = spawnGit(repoPath, args, env);
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
@@ -160,12 +182,17 @@ export function runGit(
         clearTimeout(hardKill);
         killGroup('SIGKILL'); // helpers that outlived git
       }
-      resolve({
+      const result = {
         code: code ?? -1,
         stdout: Buffer.concat(stdout),
         stderr: Buffer.concat(stderr).toString('utf8'),
         timedOut,
-      });
+      };
+      const durationMs = Math.round(performance.now() - started);
+      for (const observer of commandObservers) {
+        observer({ repoPath, args, code: result.code, durationMs, timedOut });
+      }
+      resolve(result);
     });
     child.stdin.on('error', () => {
       // git may exit before reading all of stdin; its exit code tells what happened.

@@ -78,8 +78,15 @@ export interface MaintenancePolicy {
   readonly onMaintenanceError: (error: unknown) => void;
 }
 
+/** Where the writer says what it does, for LOG_LEVEL=debug (pino's argument order; app.log fits). */
+export interface WriterLog {
+  debug(details: Record<string, unknown>, message: string): void;
+}
+
 export interface WriterOptions {
   readonly clock: () => Date;
+  /** Each step of a write (planned, committed, planned again), at debug level. */
+  readonly log?: WriterLog;
   /** Told each time a write is planned again because it lost a race for the branch. */
   readonly onRetry?: () => void;
   /** Default: LOCAL_RETRIES. */
@@ -96,6 +103,8 @@ export interface WriterOptions {
 export interface WriteOptions {
   /** A tag to create on the commit; no commit, no tag. */
   readonly tag?: string;
+  /** The request the write is for, named in the writer's log lines (`reqId`, as Fastify's). */
+  readonly requestId?: string;
 }
 
 export class ManifestWriter {
@@ -104,6 +113,7 @@ export class ManifestWriter {
   private readonly retries: RetryPolicy;
   private readonly maintenance: MaintenancePolicy | undefined;
   private readonly onAfterCommitError: (error: unknown, commitId: string) => void;
+  private readonly log: WriterLog;
 
   constructor(
     private readonly repo: RepositoryWriter,
@@ -115,6 +125,7 @@ export class ManifestWriter {
     this.retries = options.retries ?? LOCAL_RETRIES;
     this.maintenance = options.maintenance;
     this.onAfterCommitError = options.onAfterCommitError ?? (() => {});
+    this.log = options.log ?? { debug: () => {} };
   }
 
   private commitsSinceMaintenance = 0;
@@ -143,7 +154,13 @@ export class ManifestWriter {
         const objectFormat = await this.repo.objectFormat();
         const emptyBlobId = await this.repo.emptyBlobId();
         const planned = await plan({ snapshot, time, emptyBlobId, objectFormat });
-        if (planned.changes.length === 0) return { result: planned.result, commitId: null };
+        const tip = snapshot.commitId;
+        const reqId = options.requestId;
+        if (planned.changes.length === 0) {
+          this.log.debug({ reqId, attempt, tip }, 'write planned: it changes nothing, no commit');
+          return { result: planned.result, commitId: null };
+        }
+        this.log.debug({ reqId, attempt, tip, changes: planned.changes.length }, 'write planned');
         let clonesRefsBehind: { error: unknown } | undefined;
         let commitId: string | null;
         try {
@@ -162,12 +179,20 @@ export class ManifestWriter {
           if (lostRace(error) && attempt < this.retries.maxAttempts) {
             this.onRetry();
             const wait = this.retries.backoffMs(attempt);
+            this.log.debug(
+              { reqId, attempt, tip, waitMs: wait, reason: (error as Error).message },
+              'write lost the race for the branch: planning it again',
+            );
             if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
             continue;
           }
           throw error;
         }
-        if (commitId === null) return { result: planned.result, commitId };
+        if (commitId === null) {
+          this.log.debug({ reqId, attempt, tip }, 'write planned: the tree stays as it is, no commit');
+          return { result: planned.result, commitId };
+        }
+        this.log.debug({ reqId, attempt, parent: tip, commitId }, 'write committed');
         // The commit is on the branch: from here on nothing turns the answer into an error (a
         // client would retry it, and an auto-numbered release would be made twice).
         this.committed();

@@ -104,7 +104,7 @@ export class ReleaseTrainService {
           result: plan,
         };
       },
-      { tag: gitTag },
+      { tag: gitTag, requestId: call.requestId },
     );
     return { plan: result, commitId };
   }

@@ -97,11 +97,13 @@ export class ManifestWrites {
   ) {}
 
   private write<T>(
-    caller: Caller,
+    request: RequestContext,
     permission: WritePermission,
     plan: (context: WriteContext) => Promise<WritePlan<T>> | WritePlan<T>,
   ): Promise<WriteResult<T>> {
-    return permittedWrite(this.writer, this.reader, this.permissions, caller, permission, plan);
+    return permittedWrite(this.writer, this.reader, this.permissions, request.caller, permission, plan, {
+      requestId: request.requestId,
+    });
   }
 
   createLock(target: LockTarget, input: LockInput, request: RequestContext) {
@@ -109,7 +111,7 @@ export class ManifestWrites {
       action: 'CreateLock',
       targets: (snapshot: Snapshot) => lockTargets(snapshot, target),
     } as const;
-    return this.write(request.caller, permission, ({ snapshot, time }) =>
+    return this.write(request, permission, ({ snapshot, time }) =>
       planCreateLock(snapshot, target, input, {
         author: request.caller,
         time,
@@ -123,7 +125,7 @@ export class ManifestWrites {
       action: 'DeleteLock',
       targets: (snapshot: Snapshot) => lockTargets(snapshot, target),
     } as const;
-    return this.write(request.caller, permission, ({ snapshot }) =>
+    return this.write(request, permission, ({ snapshot }) =>
       planDeleteLock(snapshot, target, lockId, { trailers: trailersOf(request) }),
     );
   }
@@ -144,7 +146,7 @@ export class ManifestWrites {
       }
       return targets;
     };
-    return this.write(request.caller, { action: 'CreateEnvironment', targets }, ({ snapshot }) =>
+    return this.write(request, { action: 'CreateEnvironment', targets }, ({ snapshot }) =>
       planSetEnvironment(snapshot, environment, config, trailersOf(request)),
     );
   }
@@ -153,7 +155,7 @@ export class ManifestWrites {
     // An unknown environment has no group to judge: the planner answers 404 for it.
     const targets = (snapshot: Snapshot) =>
       snapshot.environments.has(environment) ? [targetIn(snapshot, environment)] : [];
-    return this.write(request.caller, { action: 'DeleteEnvironment', targets }, ({ snapshot }) =>
+    return this.write(request, { action: 'DeleteEnvironment', targets }, ({ snapshot }) =>
       planDeleteEnvironment(snapshot, environment, trailersOf(request)),
     );
   }
@@ -165,7 +167,7 @@ export class ManifestWrites {
     const targets = (snapshot: Snapshot) =>
       [...release.manifests.keys()].sort().map((environment) => targetIn(snapshot, environment, release.app));
     return this.write(
-      request.caller,
+      request,
       { action: 'CreateRelease', targets },
       async ({ snapshot, time, emptyBlobId, objectFormat }) => {
         if (release.version !== undefined) {
@@ -187,7 +189,7 @@ export class ManifestWrites {
   async deploy(deployment: DeploymentRequest, request: RequestContext) {
     const targets = (snapshot: Snapshot) => [targetIn(snapshot, deployment.environment, deployment.app)];
     const written = await this.write(
-      request.caller,
+      request,
       { action: 'DeployRelease', targets },
       async ({ snapshot, time, emptyBlobId }) => {
         await this.reader.loadReleases(snapshot, [{ app: deployment.app, version: deployment.version }]);
