@@ -3,7 +3,9 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    globalSetup: ['test/support/buildDist.ts'],
+    // testRun: the run's temporary directory and the final check that nothing was left behind.
+    globalSetup: ['test/support/buildDist.ts', 'test/support/testRun.ts'],
+    setupFiles: ['test/support/checkEachFile.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
