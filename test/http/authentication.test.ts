@@ -28,7 +28,7 @@ const start = harnessPerTest();
 
 const dirs: string[] = [];
 afterEach(async () => {
-  killAllServices();
+  await killAllServices();
   await Promise.all(dirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
 });
 
