@@ -3,7 +3,15 @@
 // it. It is on a RAM file system when the machine has one with room: git repos are thousands of
 // small files, which a disk makes the slowest part of the run. At the end the run fails when a
 // test left a process running or a file behind (test/support/checkEachFile.ts checks each file).
-import { mkdirSync, mkdtempSync, rmSync, statfsSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statfsSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -25,10 +33,32 @@ function ramDisk(): string | undefined {
   }
 }
 
+const PREFIX = 'trainyard-tests-';
+
+/** The directories of runs that were killed before they could remove theirs (their process is gone). */
+function removeAbandonedRuns(base: string): void {
+  for (const entry of readdirSync(base).filter((name) => name.startsWith(PREFIX))) {
+    const dir = join(base, entry);
+    let owner: number;
+    try {
+      owner = Number(readFileSync(join(dir, 'owner'), 'utf8'));
+    } catch {
+      continue; // not one of these, or one being made right now
+    }
+    try {
+      process.kill(owner, 0);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ESRCH') rmSync(dir, { recursive: true, force: true });
+    }
+  }
+}
+
 export default function setupTestRun(): () => Promise<void> {
   // TRAINYARD_TEST_TMPDIR: where to put it instead (a machine whose /dev/shm is small or absent).
   const base = process.env.TRAINYARD_TEST_TMPDIR ?? ramDisk() ?? tmpdir();
-  const root = mkdtempSync(join(base, 'trainyard-tests-'));
+  removeAbandonedRuns(base);
+  const root = mkdtempSync(join(base, PREFIX));
+  writeFileSync(join(root, 'owner'), String(process.pid));
   const temp = join(root, 'tmp');
   mkdirSync(temp);
   mkdirSync(join(root, 'templates'));
