@@ -18,7 +18,8 @@ const SERVER = new URL('./gitDaemonServer.mjs', import.meta.url).pathname;
 export async function startGitDaemon(baseDir: string, onCleanup: OnCleanup): Promise<number> {
   const server: ChildProcess = spawn(process.execPath, [SERVER, baseDir], {
     env: gitEnvironment(),
-    stdio: ['ignore', 'pipe', 'inherit'],
+    // stdin: its end tells it that this process is gone.
+    stdio: ['pipe', 'pipe', 'inherit'],
     // A group of its own: the cleanup kills it with every git it started.
     detached: true,
   });

@@ -2,7 +2,8 @@
 // writes the port it got as its first line, and hands each connection to a `git daemon --inetd`
 // of its own, as inetd would. A process apart from the tests', so that it keeps accepting while a
 // test runs git synchronously against it. Its git processes stay in its process group: killing the
-// group ends everything it started.
+// group ends everything it started. When the test process goes (its end of stdin closes), however
+// it went, the group goes too.
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 
@@ -30,3 +31,5 @@ const server = createServer({ pauseOnConnect: true }, (connection) => {
   connection.destroy();
 });
 server.listen(0, '127.0.0.1', () => process.stdout.write(`${server.address().port}\n`));
+process.stdin.on('end', () => process.kill(-process.pid, 'SIGKILL'));
+process.stdin.resume();

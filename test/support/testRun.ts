@@ -35,7 +35,10 @@ function ramDisk(): string | undefined {
 
 const PREFIX = 'trainyard-tests-';
 
-/** The directories of runs that were killed before they could remove theirs (their process is gone). */
+/**
+ * What runs that were killed before their teardown left: their directories (their owner process
+ * is gone) and the processes still working there.
+ */
 function removeAbandonedRuns(base: string): void {
   for (const entry of readdirSync(base).filter((name) => name.startsWith(PREFIX))) {
     const dir = join(base, entry);
@@ -48,7 +51,9 @@ function removeAbandonedRuns(base: string): void {
     try {
       process.kill(owner, 0);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ESRCH') rmSync(dir, { recursive: true, force: true });
+      if ((error as NodeJS.ErrnoException).code !== 'ESRCH') continue;
+      killProcesses(processesUsing(dir));
+      rmSync(dir, { recursive: true, force: true });
     }
   }
 }
