@@ -1,10 +1,14 @@
-// Docker cannot run on the development machines, so the image is checked by reading its recipe,
-// and what it runs (the healthcheck) is run here against a real server.
+// Docker cannot run on the development machines: how the image is built (base, packages, user,
+// what is copied) is checked by reading its recipe; what it runs is run here: its command in a
+// directory holding what the image copies (this checkout, built), with its environment, its
+// volume under a temporary directory, and its healthcheck against that process.
 import { spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
-import { describe, expect, it } from 'vitest';
-import { startHarness } from './support/appHarness.js';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { git } from './support/gitFixture.js';
+import { killAllServices, startService } from './support/serviceProcess.js';
 
 function exitCode(command: string, args: string[], env: Record<string, string>): Promise<number | null> {
   return new Promise((resolve, reject) => {
@@ -23,6 +27,23 @@ const instructions = dockerfile
   .filter((line) => line !== '' && !line.startsWith('#'));
 const stages = instructions.filter((line) => line.startsWith('FROM '));
 const finalStage = instructions.slice(instructions.lastIndexOf(stages.at(-1) as string));
+/** The JSON after `after` in an instruction (CMD, VOLUME, HEALTHCHECK's CMD). */
+const jsonArgument = (line: string, after: string) =>
+  JSON.parse(line.slice(line.indexOf(after) + after.length));
+const instruction = (name: string) => finalStage.find((line) => line.startsWith(`${name} `)) as string;
+/** The final stage's ENV, as the process gets it. */
+const imageEnvironment: Record<string, string> = Object.fromEntries(
+  finalStage
+    .filter((line) => line.startsWith('ENV '))
+    .flatMap((line) => line.slice('ENV '.length).trim().split(/\s+/))
+    .map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
+);
+
+const dirs: string[] = [];
+afterEach(async () => {
+  await killAllServices();
+  await Promise.all(dirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
+});
 
 describe('Dockerfile', () => {
   it('builds in stages from a slim base of the current Node LTS (24)', () => {
@@ -44,32 +65,45 @@ describe('Dockerfile', () => {
     expect(finalStage.some((line) => /^ENTRYPOINT \[".*tini"/.test(line))).toBe(true);
   });
 
-  it('runs as a non-root user, listens on all addresses, keeps the manifest repo in a volume', () => {
-    const user = finalStage.find((line) => line.startsWith('USER '));
+  it('runs as a non-root user', () => {
+    const user = instruction('USER');
     expect(user).toBeDefined();
     expect(user).not.toMatch(/^USER (root|0)\b/);
-    expect(finalStage.join('\n')).toMatch(/HOST=0\.0\.0\.0/);
-    const repoPath = /MANIFEST_REPO_PATH=(\S+)/.exec(finalStage.join('\n'))?.[1];
-    expect(repoPath).toBeDefined();
-    const volume = finalStage.find((line) => line.startsWith('VOLUME '));
-    expect(volume).toBeDefined();
-    expect(repoPath?.startsWith(JSON.parse((volume as string).slice('VOLUME '.length))[0])).toBe(true);
   });
 
-  it('has a liveness healthcheck that needs only node: 0 while the server answers, 1 when it does not', async () => {
-    const healthcheck = finalStage.find((line) => line.startsWith('HEALTHCHECK ')) as string;
-    const [program, ...args] = JSON.parse(healthcheck.slice(healthcheck.indexOf('CMD ') + 4)) as string[];
+  it('runs its command on all addresses, only with authentication unless told, with the manifest repo in its volume; its healthcheck needs only node: 0 while the server answers, 1 when it does not', async () => {
+    // startService runs exactly this, in the checkout: what WORKDIR holds in the image.
+    expect(jsonArgument(instruction('CMD'), 'CMD ')).toEqual(['node', 'dist/server.js']);
+    const [volume] = jsonArgument(instruction('VOLUME'), 'VOLUME ') as [string];
+    const volumeDir = await mkdtemp(join(tmpdir(), 'trainyard-image-volume-'));
+    dirs.push(volumeDir);
+    const environment = Object.fromEntries(
+      Object.entries(imageEnvironment).map(([name, value]) => [
+        name,
+        value.startsWith(`${volume}/`) ? join(volumeDir, value.slice(volume.length)) : value,
+      ]),
+    );
+    expect(environment.HOST).toBe('0.0.0.0');
+    // The repo is in the volume: its path moved with it.
+    expect(environment.MANIFEST_REPO_PATH).not.toBe(imageEnvironment.MANIFEST_REPO_PATH);
+    const checkout = new URL('..', import.meta.url).pathname;
+
+    // As it is, with no authentication configured, it refuses to listen on every address.
+    const bare = startService(checkout, { ...environment, PORT: '0' });
+    expect(await bare.exited).toBe(1);
+    expect(bare.output().stderr).toContain('AUTH_ALLOW_UNAUTHENTICATED');
+
+    const server = startService(checkout, { ...environment, PORT: '0', AUTH_ALLOW_UNAUTHENTICATED: 'true' });
+    const { port } = new URL(await server.listening);
+    const repoPath = environment.MANIFEST_REPO_PATH as string;
+    expect(git(repoPath, ['rev-parse', '--is-bare-repository']).trim()).toBe('true');
+
+    const [program, ...args] = jsonArgument(instruction('HEALTHCHECK'), 'CMD ') as string[];
     expect(program).toBe('node');
-    const harness = await startHarness({});
-    try {
-      await harness.app.listen({ port: 0, host: '127.0.0.1' });
-      const port = String((harness.app.server.address() as AddressInfo).port);
-      expect(await exitCode(process.execPath, args, { PORT: port })).toBe(0);
-      await harness.app.close();
-      expect(await exitCode(process.execPath, args, { PORT: port })).toBe(1);
-    } finally {
-      await harness.close();
-    }
+    expect(await exitCode(process.execPath, args, { PORT: port })).toBe(0);
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toBe(0);
+    expect(await exitCode(process.execPath, args, { PORT: port })).toBe(1);
   });
 
   it('keeps local state and dependencies out of the build context', async () => {

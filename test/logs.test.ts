@@ -8,7 +8,7 @@ import { killAllServices, startService } from './support/serviceProcess.js';
 
 const dirs: string[] = [];
 afterEach(async () => {
-  killAllServices();
+  await killAllServices();
   await Promise.all(dirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
 });
 

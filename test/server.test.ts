@@ -1,16 +1,18 @@
 // The process as a user starts it: configuration from the environment, the embedded default.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { generateWorkload } from '../bench/workload.js';
 import { git } from './support/gitFixture.js';
+import { waitUntil } from './support/processes.js';
 import { killAllServices, startService } from './support/serviceProcess.js';
 
 const dirs: string[] = [];
 afterEach(async () => {
-  killAllServices();
+  await killAllServices();
   await Promise.all(dirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
 });
 
@@ -117,27 +119,46 @@ describe('server process', () => {
   it('finishes a train in flight on SIGTERM and exits 0', async () => {
     const cwd = await tempDir();
     const repo = join(cwd, 'repo');
-    // Big enough that the train is still running when the signal arrives.
     await generateWorkload(repo, {
       name: 'shutdown',
-      apps: 300,
-      prodEnvironments: 6,
+      apps: 12,
+      prodEnvironments: 3,
       releasesPerApp: 2,
       teams: 3,
     });
+    // The train's compare-and-swap of the branch waits in git's reference-transaction hook until
+    // the test lets it go: the signal lands while the train is certainly in flight.
+    const holding = join(cwd, 'holding');
+    const go = join(cwd, 'go');
+    const hook = join(repo, 'hooks', 'reference-transaction');
+    await writeFile(
+      hook,
+      [
+        '#!/bin/sh',
+        'refs=$(cat)',
+        `if [ "$1" = prepared ] && printf '%s\\n' "$refs" | grep -q ' refs/heads/main$'; then`,
+        `  : > '${holding}'`,
+        `  while [ ! -e '${go}' ]; do sleep 0.01; done`,
+        'fi',
+        '',
+      ].join('\n'),
+    );
+    await chmod(hook, 0o755);
     const before = git(repo, ['rev-parse', 'main']).trim();
     const server = startServer(cwd, { MANIFEST_REPO_PATH: repo });
     const url = await server.listening;
     const train = fetch(`${url}/api/environment-groups/prod/releasetrain`, { method: 'PUT' });
-    await new Promise((done) => setTimeout(done, 150));
+    await waitUntil(() => existsSync(holding));
     server.child.kill('SIGTERM');
+    await server.logLine(/"msg":"stopping"/);
+    await writeFile(go, '');
     const response = await train;
     expect(response.status).toBe(200);
     const { commitId } = (await response.json()) as { commitId: string };
     expect(await server.exited).toBe(0);
     expect(git(repo, ['rev-parse', 'main']).trim()).toBe(commitId);
     expect(git(repo, ['rev-parse', 'main^']).trim()).toBe(before);
-  }, 60_000);
+  });
 
   it('exits 0 on SIGTERM', async () => {
     const cwd = await tempDir();

@@ -14,7 +14,7 @@ import { killAllServices, startService } from './support/serviceProcess.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
-  killAllServices();
+  await killAllServices();
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 

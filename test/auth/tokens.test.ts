@@ -1,7 +1,7 @@
 // The tokens file (security.md "Who is calling"): parseTokensFile names the line of what is wrong;
 // TokenStore follows the file on disk (revocation without a restart, fail closed when broken).
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, rename, rm, symlink, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rename, rm, stat, symlink, unlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -133,8 +133,6 @@ async function tempDir(): Promise<string> {
   return dir;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 describe('TokenStore', () => {
   it('verifies a token as the entry’s identity and groups', async () => {
     const path = join(await tempDir(), 'tokens.yaml');
@@ -163,9 +161,11 @@ describe('TokenStore', () => {
     const store = new TokenStore(path);
     await store.load();
     expect(await store.verify(CI_TOKEN)).toBeDefined();
-    // Same size, same inode: only the timestamps tell the change.
-    await sleep(20);
+    // Same size, same inode: only the timestamps tell the change. The clock the file system
+    // stamps with may not have moved since the first write, so the new time is set explicitly.
+    const { atime, mtimeMs } = await stat(path);
     await writeFile(path, entry('CI', NEW_TOKEN));
+    await utimes(path, atime, new Date(mtimeMs + 1000));
     expect(await store.verify(CI_TOKEN)).toBeUndefined();
     expect(await store.verify(NEW_TOKEN)).toMatchObject({ name: 'CI' });
   });

@@ -272,7 +272,6 @@ describe('trainyard against servers that misbehave', () => {
 
   it('times out each attempt after --timeout seconds', async () => {
     const { url, seen } = await serve(() => 'hang');
-    const started = Date.now();
     const run = await runCli([
       '--url',
       url,
@@ -286,8 +285,8 @@ describe('trainyard against servers that misbehave', () => {
     ]);
     expect(run.code).toBe(1);
     expect(seen).toHaveLength(2);
+    // The CLI's own timeout ended both (the default, 180 s, is far beyond the test's timeout).
     expect(run.stderr).toContain('no answer within 0.2 s (gave up after 2 attempts)');
-    expect(Date.now() - started).toBeLessThan(10_000);
   });
 
   it('fails with exit 1 when nothing listens', async () => {

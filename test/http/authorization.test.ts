@@ -622,7 +622,7 @@ describe('permissions before the queue', () => {
       headers: as(CAROL, 'held-train'),
       payload: {},
     });
-    await vi.waitFor(() => expect(world.runs('receive-pack')).toBe(1), { timeout: 10_000, interval: 20 });
+    await vi.waitFor(() => expect(world.runs('receive-pack')).toBe(1), { timeout: 30_000, interval: 20 });
     const fetches = world.runs('upload-pack');
 
     for (const request of REQUESTS) {

@@ -105,7 +105,7 @@ describe('a large blob', () => {
 });
 
 describe('a malformed tree', () => {
-  afterEach(() => killAllServices());
+  afterEach(killAllServices);
 
   it('is MANIFEST_REPO_CORRUPT naming the tree, and the process keeps answering /healthz', async () => {
     // A real process: a parser that loops for good would stop it, not the test.

@@ -414,7 +414,7 @@ describe('an unreachable remote', () => {
     expect(serviceCommitsOnRemote(world)).toBe(0);
     // The whole process group was killed: the server side's children too.
     const hung = Number(readFileSync(pidFile, 'utf8').trim());
-    await vi.waitFor(() => expect(isRunning(hung)).toBe(false), { timeout: 5000, interval: 50 });
+    await vi.waitFor(() => expect(isRunning(hung)).toBe(false), { timeout: 30_000, interval: 50 });
 
     git(world.clonePath, ['config', '--unset', 'remote.origin.receivepack']);
     const again = await app.inject({ method: 'PUT', url: PROD_TRAIN });
@@ -590,7 +590,7 @@ describe('the background fetch', () => {
         const prognosis = await app.inject({ url: PROD_PROGNOSIS });
         expect(prognosis.json().envsPrognoses['prod-de'].skipCause).toBe('ENV_IS_LOCKED');
       },
-      { timeout: 10_000, interval: 100 },
+      { timeout: 30_000, interval: 100 },
     );
     expect(world.cloneTip()).toBe(world.remoteTip());
   });

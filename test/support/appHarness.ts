@@ -20,8 +20,14 @@ export async function startHarness(
 ): Promise<Harness> {
   const fixture = await createFixtureRepo(files);
   const repo = createManifestRepository({ path: fixture.path, branch: 'main' });
-  await repo.open();
-  const app = await buildApp({ repo, clock: () => FIXED_TIME, ...options });
+  // What was made is undone when a later step fails (the fixture goes in the file's afterAll).
+  const app = await repo
+    .open()
+    .then(() => buildApp({ repo, clock: () => FIXED_TIME, ...options }))
+    .catch((error: unknown) => {
+      repo.close();
+      throw error;
+    });
   return {
     app,
     fixture,

@@ -4,61 +4,44 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { gitEnvironment } from '../../src/manifest/git.js';
+import { listProcesses, waitUntil } from './processes.js';
 
 /** Registers what a test must undo afterwards (in its afterEach). */
 export type OnCleanup = (cleanup: () => Promise<void> | void) => void;
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+const SERVER = new URL('./gitDaemonServer.mjs', import.meta.url).pathname;
 
-async function waitForPort(port: number): Promise<void> {
-  for (let attempt = 0; attempt < 100; attempt++) {
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = connect(port, '127.0.0.1', () => {
-        socket.end();
-        resolve(true);
-      });
-      socket.on('error', () => resolve(false));
-    });
-    if (open) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`nothing listens on ${port}`);
-}
-
-/** `git daemon` serving every repository under `baseDir`, pushes allowed; returns its port. */
+/**
+ * `git daemon` serving every repository under `baseDir`, pushes allowed; returns its port. It
+ * listens through test/support/gitDaemonServer.mjs, on port 0: no port to guess and race for.
+ */
 export async function startGitDaemon(baseDir: string, onCleanup: OnCleanup): Promise<number> {
-  const port = await freePort();
-  const daemon: ChildProcess = spawn(
-    'git',
-    [
-      'daemon',
-      '--reuseaddr',
-      '--listen=127.0.0.1',
-      `--port=${port}`,
-      `--base-path=${baseDir}`,
-      '--export-all',
-      '--enable=receive-pack',
-      '--informative-errors',
-      baseDir,
-    ],
-    // A group of its own: `git daemon` runs git-daemon as a child, which outlives a kill of git alone.
-    { env: gitEnvironment(), stdio: 'ignore', detached: true },
-  );
-  onCleanup(() => {
+  const server: ChildProcess = spawn(process.execPath, [SERVER, baseDir], {
+    env: gitEnvironment(),
+    // stdin: its end tells it that this process is gone.
+    stdio: ['pipe', 'pipe', 'inherit'],
+    // A group of its own: the cleanup kills it with every git it started.
+    detached: true,
+  });
+  onCleanup(async () => {
+    const group = server.pid;
+    if (group === undefined) return;
     try {
-      if (daemon.pid !== undefined) process.kill(-daemon.pid, 'SIGKILL');
+      process.kill(-group, 'SIGKILL');
     } catch {
       // gone already
     }
+    await waitUntil(() => !listProcesses().some(({ pgid }) => pgid === group));
   });
-  await waitForPort(port);
-  return port;
+  let output = '';
+  return new Promise<number>((resolve, reject) => {
+    server.stdout?.on('data', (chunk) => {
+      output += chunk;
+      if (output.includes('\n')) resolve(Number(output.split('\n')[0]));
+    });
+    server.on('error', reject);
+    server.on('exit', (code) => reject(new Error(`the git server exited with ${code} before it listened`)));
+  });
 }
 
 export interface GitProxy {
@@ -70,6 +53,8 @@ export interface GitProxy {
   hang(mode: boolean | 'pushes'): void;
   /** Resolves when the proxy next swallows a connection. */
   nextHung(): Promise<void>;
+  /** How many connections it has swallowed so far. */
+  hungConnections(): number;
 }
 
 /** A TCP proxy in front of the git daemon that can be made to swallow connections (a hung remote). */
@@ -77,7 +62,9 @@ export async function startProxy(targetPort: number, onCleanup: OnCleanup): Prom
   let mode: boolean | 'pushes' = false;
   const hungListeners: (() => void)[] = [];
   const sockets = new Set<Socket>();
+  let hung = 0;
   const swallow = () => {
+    hung++;
     for (const listener of hungListeners.splice(0)) listener();
   };
   const server: Server = createServer((client) => {
@@ -123,5 +110,6 @@ export async function startProxy(targetPort: number, onCleanup: OnCleanup): Prom
       new Promise((resolve) => {
         hungListeners.push(resolve);
       }),
+    hungConnections: () => hung,
   };
 }

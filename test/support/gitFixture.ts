@@ -1,10 +1,14 @@
 // Real temporary git repositories for tests, built with plain git in a work tree (independent
-// of the adapter under test). Identity and gc settings live in the repo's own config.
+// of the adapter under test). Identity and gc settings live in the repo's own config. A repo of
+// given files is built once per test run (a template) and copied for each test that asks for it:
+// a copy is one process, building is eight.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { afterAll } from 'vitest';
 
 /** path -> file content, or a symlink target. */
 export type FixtureFiles = Record<string, string | { symlink: string }>;
@@ -38,15 +42,14 @@ export interface FixtureRepo {
 }
 
 const created: string[] = [];
+// Importing this registers the file's last cleanup: what its tests did not remove goes, failed or not.
+afterAll(() => removeAllFixtures());
 
 export async function createFixtureRepo(files: FixtureFiles = {}, branch = 'main'): Promise<FixtureRepo> {
   const path = await mkdtemp(join(tmpdir(), 'trainyard-test-'));
   created.push(path);
-  git(path, ['init', '--quiet', `--initial-branch=${branch}`]);
-  git(path, ['config', 'user.name', 'Fixture Author']);
-  git(path, ['config', 'user.email', 'fixture@example.com']);
-  git(path, ['config', 'gc.auto', '0']);
-  git(path, ['config', 'core.symlinks', 'true']);
+  // `-P`: symlinks stay symlinks; no `-p`: files get the times of now, as if just written.
+  execFileSync('cp', ['-R', '-P', `${templateOf(files, branch)}/.`, path]);
   const repo: FixtureRepo = {
     path,
     git: (args, input) => git(path, args, input),
@@ -67,8 +70,50 @@ export async function createFixtureRepo(files: FixtureFiles = {}, branch = 'main
     },
     cleanup: () => rm(path, { recursive: true, force: true }),
   };
-  if (Object.keys(files).length > 0) repo.commit(files, { message: 'fixture' });
   return repo;
+}
+
+/** Where templates live: the test run's directory (test/support/testRun.ts), else one of this process. */
+const templates = (() => {
+  const root = process.env.TRAINYARD_TEST_ROOT;
+  if (root !== undefined) return join(root, 'templates');
+  const own = mkdtempSync(join(tmpdir(), 'trainyard-templates-'));
+  process.on('exit', () => rmSync(own, { recursive: true, force: true }));
+  return own;
+})();
+
+/**
+ * The template repo of these files on this branch: a work tree with one commit of them (none
+ * without files), as a person would make it. Test workers share it; the first to finish building
+ * it moves it into place, the others use that one.
+ */
+function templateOf(files: FixtureFiles, branch: string): string {
+  const entries = Object.entries(files).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const key = createHash('sha256')
+    .update(JSON.stringify([branch, entries]))
+    .digest('hex')
+    .slice(0, 32);
+  const template = join(templates, key);
+  if (existsSync(template)) return template;
+  const building = mkdtempSync(join(templates, 'building-'));
+  git(building, ['init', '--quiet', `--initial-branch=${branch}`]);
+  git(building, ['config', 'user.name', 'Fixture Author']);
+  git(building, ['config', 'user.email', 'fixture@example.com']);
+  git(building, ['config', 'gc.auto', '0']);
+  git(building, ['config', 'core.symlinks', 'true']);
+  if (entries.length > 0) {
+    writeFilesSync(building, files);
+    git(building, ['add', '-A']);
+    git(building, ['commit', '--quiet', '--allow-empty', '-m', 'fixture']);
+  }
+  try {
+    renameSync(building, template);
+  } catch (error) {
+    // Another worker built it meanwhile.
+    rmSync(building, { recursive: true, force: true });
+    if (!existsSync(template)) throw error;
+  }
+  return template;
 }
 
 export async function removeAllFixtures(): Promise<void> {

@@ -66,9 +66,12 @@ export function stillRunning(processes: readonly ProcessInfo[]): ProcessInfo[] {
   return listProcesses().filter(({ pid, pgid }) => pids.has(pid) || groups.has(pgid));
 }
 
-/** Resolves once `condition` holds; the test's own timeout bounds the wait. */
-export async function waitUntil(condition: () => boolean): Promise<void> {
-  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 20));
+/**
+ * Resolves once `condition` holds; the test's own timeout bounds the wait. `intervalMs`: longer
+ * for a condition that is costly to check (one that runs git).
+ */
+export async function waitUntil(condition: () => boolean, intervalMs = 20): Promise<void> {
+  while (!condition()) await new Promise((resolve) => setTimeout(resolve, intervalMs));
 }
 
 /** Children of this process whose command line has every one of `args`. */

@@ -6,6 +6,7 @@ import { mkdtemp, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { afterAll } from 'vitest';
 import { type App, type AppDependencies, buildApp } from '../../src/app.js';
 import { type PreparedClone, prepareClone } from '../../src/manifest/clone.js';
 import { Remote } from '../../src/manifest/remote.js';
@@ -59,9 +60,15 @@ export interface RemoteWorld {
 
 const SHELL_SAFE = /^[A-Za-z0-9_./-]+$/;
 
+const roots = new Set<string>();
+// Importing this registers the file's last cleanup: a world its tests did not remove (one whose
+// making failed half-way, too) goes, failed or not.
+afterAll(() => Promise.all([...roots].map((root) => rm(root, { recursive: true, force: true }))));
+
 /** No files: an empty remote (a new repository without a branch). */
 export async function createRemoteWorld(files: FixtureFiles): Promise<RemoteWorld> {
   const root = await mkdtemp(join(tmpdir(), 'trainyard-remote-test-'));
+  roots.add(root);
   if (!SHELL_SAFE.test(root)) throw new Error(`the temporary directory ${root} is not usable in scripts`);
   const remotePath = join(root, 'remote.git');
   const awayPath = join(root, 'remote.git.away');
@@ -141,6 +148,7 @@ export async function createRemoteWorld(files: FixtureFiles): Promise<RemoteWorl
     async cleanup() {
       await outside.cleanup();
       await rm(root, { recursive: true, force: true });
+      roots.delete(root);
     },
   };
   return world;
@@ -184,6 +192,9 @@ export async function startRemoteService(
     clock: () => FIXED_TIME,
     remoteSync: { fetchIntervalMs, pushAttempts },
     ...dependencies,
+  }).catch((error: unknown) => {
+    repo.close();
+    throw error;
   });
   return {
     remote,

@@ -3,6 +3,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { descendantsOf, listProcesses, type ProcessInfo, stillRunning, waitUntil } from './processes.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const SERVER = join(ROOT, 'dist/server.js');
@@ -25,9 +26,27 @@ export interface ServiceOptions {
 
 const started: ChildProcess[] = [];
 
-/** SIGKILLs every service still running (for afterEach). */
-export function killAllServices(): void {
-  for (const child of started.splice(0)) child.kill('SIGKILL');
+/**
+ * SIGKILLs every service still running and every process it started (its git children run in
+ * process groups of their own, so each group), and resolves once they are all gone: a test's
+ * temporary directories can be removed then (for afterEach).
+ */
+export async function killAllServices(): Promise<void> {
+  const killed: ProcessInfo[] = [];
+  for (const child of started.splice(0)) {
+    if (child.pid === undefined) continue;
+    const service = listProcesses().filter(({ pid }) => pid === child.pid);
+    const processes = [...descendantsOf(child.pid), ...service];
+    for (const { pid, pgid } of processes) {
+      try {
+        process.kill(pid === pgid ? -pid : pid, 'SIGKILL');
+      } catch {
+        // Gone already.
+      }
+    }
+    killed.push(...processes);
+  }
+  await waitUntil(() => stillRunning(killed).length === 0);
 }
 
 export function startService(
@@ -53,21 +72,6 @@ export function startService(
     stderr += chunk;
   });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const listening = new Promise<string>((resolve, reject) => {
-    const timer = setInterval(() => {
-      const match = /Server listening at (http:\/\/[^\s"]+)/.exec(stdout);
-      if (match?.[1]) {
-        clearInterval(timer);
-        resolve(match[1]);
-      }
-    }, 50);
-    exited.then((code) => {
-      clearInterval(timer);
-      reject(new Error(`server exited with ${code}: ${stderr}`));
-    });
-  });
-  // A test that expects the process to fail never awaits `listening`.
-  listening.catch(() => {});
   const logLine = (pattern: RegExp) =>
     new Promise<string>((resolve) => {
       const look = () => {
@@ -82,5 +86,13 @@ export function startService(
       lineWatchers.add(look);
       look();
     });
+  const listening = Promise.race([
+    logLine(/Server listening at http:\/\//).then(
+      (line) => /Server listening at (http:\/\/[^\s"]+)/.exec(line)?.[1] ?? '',
+    ),
+    exited.then((code) => Promise.reject(new Error(`server exited with ${code}: ${stderr}`))),
+  ]);
+  // A test that expects the process to fail never awaits `listening`.
+  listening.catch(() => {});
   return { child, exited, listening, output: () => ({ stdout, stderr }), logLine };
 }
