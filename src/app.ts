@@ -100,7 +100,7 @@ export async function buildApp({
     app.addHook('onClose', async () => fetching.stop());
   }
   const writes = new ManifestWrites(writer, repo, permissions);
-  const trains = new ReleaseTrainService(writer, repo, metrics, permissions);
+  const trains = new ReleaseTrainService(writer, repo, metrics, permissions, clock);
   // Ready while the clone is fresh: a few missed background fetches are tolerated.
   const readiness = new ReadinessService(
     repo,
@@ -111,7 +111,7 @@ export async function buildApp({
   await app.register(lockRoutes, { writes });
   await app.register(environmentRoutes, { writes });
   await app.register(releaseRoutes, { writes, releaseMaxBytes });
-  await app.register(deploymentRoutes, { writes, overview: new OverviewService(repo) });
+  await app.register(deploymentRoutes, { writes, overview: new OverviewService(repo, clock) });
   await app.register(historyRoutes, { history: new HistoryService(repo) });
   await app.register(lookupRoutes, { lookups: new LookupService(repo) });
   await app.register(healthRoutes, { readiness });

@@ -35,6 +35,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  private readonly windowSkips = new Counter({
+    name: 'trainyard_deploy_window_skips_total',
+    help: 'Environments a committed or empty release train skipped because they were outside their deploy windows, by environment',
+    labelNames: ['environment'] as const,
+    registers: [this.registry],
+  });
+
   private readonly pushRetries = new Counter({
     name: 'trainyard_git_push_retries_total',
     help: 'Writes planned again because the branch moved (local repo: the compare-and-swap failed)',
@@ -70,6 +77,9 @@ export class Metrics {
     this.releaseTrains.inc({ target_type: targetType, outcome });
     this.trainDuration.observe({ target_type: targetType }, seconds);
     for (const { environment, outcome: environmentOutcome } of plan?.environments ?? []) {
+      if (environmentOutcome.kind === 'skipped' && environmentOutcome.cause === 'ENV_OUTSIDE_DEPLOY_WINDOW') {
+        this.windowSkips.inc({ environment });
+      }
       if (environmentOutcome.kind !== 'train') continue;
       for (const { outcome: app } of environmentOutcome.apps) {
         if (app.kind === 'deploy' && outcome === 'committed') this.deployments.inc({ environment });

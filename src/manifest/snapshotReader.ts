@@ -395,7 +395,7 @@ export class SnapshotReader {
       if (!text.ok) return text;
       fields.set(field.name, text.value);
     }
-    return { ok: true, value: lockOf(entry.name, fields) };
+    return lockOf(entry.name, fields, path);
   }
 
   private metadataText(oid: string): Promise<BlobText> {

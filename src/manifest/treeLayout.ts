@@ -6,6 +6,7 @@
 import { releaseLink } from '../planning/changes.js';
 import {
   checkVersionLink,
+  EMPTY_CONFIG,
   invalidName,
   LOCK_FIELD_FILES,
   linkTooLarge,
@@ -30,6 +31,7 @@ import type {
   Readable,
   Unreadable,
 } from '../planning/model.js';
+import { lockBoundsProblem } from '../planning/timedLocks.js';
 import type { BlobText } from './objectLoader.js';
 import { type Tree, type TreeEntry, UnreadableTreeError } from './treeParser.js';
 
@@ -49,8 +51,6 @@ export interface RawEnvironment {
   /** Entries inside it that were left out (apps and teams with invalid names). */
   readonly problems: readonly Problem[];
 }
-
-const EMPTY_CONFIG: EnvironmentConfig = { upstream: null, environmentGroup: undefined, raw: {} };
 
 /** The symlinks of an app's directory in an environment that name its versions. */
 const VERSION_LINKS = ['version', 'queued_version'] as const;
@@ -188,10 +188,18 @@ export function lockFieldEntryProblem(field: TreeEntry, file: string): Unreadabl
   return field.kind === 'submodule' ? { ok: false, file, reason: notAFile(field.kind) } : undefined;
 }
 
-export function lockOf(lockId: string, fields: ReadonlyMap<string, string>): Lock {
+/** A lock from the texts of its files; its bounds must be RFC 3339 times of a non-empty interval. */
+export function lockOf(
+  lockId: string,
+  fields: ReadonlyMap<string, string>,
+  directory: string,
+): Readable<Lock> {
   const ciLink = fields.get('ci_link');
   const suggestedLifetime = fields.get('suggested_lifetime');
-  return {
+  // Empty bound files read as no bound, as any missing lock file reads as empty.
+  const validFrom = fields.get('valid_from')?.trim();
+  const validUntil = fields.get('valid_until')?.trim();
+  const lock: Lock = {
     lockId,
     message: fields.get('message') ?? '',
     createdAt: (fields.get('created_at') ?? '').trim(),
@@ -199,7 +207,10 @@ export function lockOf(lockId: string, fields: ReadonlyMap<string, string>): Loc
     createdByEmail: fields.get('created_by_email') ?? '',
     ...(ciLink ? { ciLink } : {}),
     ...(suggestedLifetime ? { suggestedLifetime } : {}),
+    ...(validFrom ? { validFrom } : {}),
+    ...(validUntil ? { validUntil } : {}),
   };
+  return lockBoundsProblem(lock, directory) ?? { ok: true, value: lock };
 }
 
 /** The blob ids of an app directory's version symlinks, whose targets the walk reads. */

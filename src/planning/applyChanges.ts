@@ -13,6 +13,7 @@ import { parseReleaseNumber } from '../domain/names.js';
 import type { TreeChange } from './changes.js';
 import {
   checkVersionLink,
+  EMPTY_CONFIG,
   LOCK_FIELD_FILES,
   parseEnvironmentConfig,
   SYMLINK_MODE,
@@ -31,6 +32,7 @@ import type {
   Snapshot,
 } from './model.js';
 import { compareNames } from './readable.js';
+import { lockBoundsProblem } from './timedLocks.js';
 
 /** Parts of a derived snapshot that only the new commit can tell: the adapter reads them from it. */
 export interface UnsureParts {
@@ -70,10 +72,7 @@ interface DraftApp {
 /** A change whose effect only git can tell. */
 const UNSURE = Symbol('unsure');
 
-const DEFAULT_CONFIG: Readable<EnvironmentConfig> = {
-  ok: true,
-  value: { upstream: null, environmentGroup: undefined, raw: {} },
-};
+const DEFAULT_CONFIG: Readable<EnvironmentConfig> = { ok: true, value: EMPTY_CONFIG };
 
 const RECORD_FILES: Readonly<Record<string, keyof DeploymentRecordBlobs>> = {
   deployed_by: 'deployedBy',
@@ -300,9 +299,14 @@ class Derivation {
       const text = textOf(change);
       if (deeper.length > 0 || text === undefined || property === 'lockId') return UNSURE;
       if (property === 'createdAt') lock.createdAt = text.trim();
+      else if (property === 'validFrom' || property === 'validUntil') lock[property] = text.trim();
       else lock[property] = text;
       if (lock.ciLink === '') delete lock.ciLink;
       if (lock.suggestedLifetime === '') delete lock.suggestedLifetime;
+      if (lock.validFrom === '') delete lock.validFrom;
+      if (lock.validUntil === '') delete lock.validUntil;
+      // Bounds the reader would refuse: it tells how (the lock's other files may follow).
+      if (lockBoundsProblem(lock, '') !== undefined) return UNSURE;
     }
     // Any other file in a lock directory makes it a lock, and changes none of its fields.
     next.set(lockId, lock);

@@ -27,6 +27,8 @@ function renderEnvironmentBlock({ environment, outcome }: EnvironmentPlan, team:
       switch (outcome.cause) {
         case 'ENV_IS_LOCKED':
           return `Target Environment '${environment}' is locked - skipping.`;
+        case 'ENV_OUTSIDE_DEPLOY_WINDOW':
+          return `Target Environment '${environment}' is outside its deploy windows - skipping.`;
         case 'ENV_HAS_NO_UPSTREAM':
           return `Environment '${environment}' does not have upstream configured - skipping.`;
         case 'ENV_HAS_NO_UPSTREAM_LATEST_OR_UPSTREAM_ENV':

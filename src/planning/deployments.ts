@@ -5,6 +5,7 @@ import { type DeploymentContext, deploymentChanges, queuedDeploymentChanges } fr
 import type { Environment, Lock, Snapshot } from './model.js';
 import { requireApplication, requireEnvironment, requireLayout } from './problems.js';
 import { loadedManifests, mustRead } from './readable.js';
+import { locksInForce } from './timedLocks.js';
 
 export type LockBehavior = 'record' | 'fail' | 'ignore';
 
@@ -50,7 +51,7 @@ export function planDeployment(
   }
 
   const team = snapshot.applications.get(app)?.team ?? '';
-  const locks = locksInTheWay(environment, app, team);
+  const locks = locksInTheWay(environment, app, team, context.time);
   const locked = locks.environmentLocks.length + locks.appLocks.length + locks.teamLocks.length > 0;
   if (locked && request.lockBehavior === 'fail')
     return { changes: [], message: '', result: { outcome: 'locked', locks } };
@@ -83,13 +84,13 @@ export function planDeployment(
   };
 }
 
-/** The locks that hold back an automatic deployment of `app` in `environment`. */
-export function locksInTheWay(environment: Environment, app: string, team: string): LocksInTheWay {
+/** The locks that hold back a deployment of `app` in `environment` at `now`: those in force then. */
+export function locksInTheWay(environment: Environment, app: string, team: string, now: Date): LocksInTheWay {
   const appState = environment.applications.get(app);
   const teamLocks = team ? environment.teamLocks.get(team) : undefined;
   return {
-    environmentLocks: [...mustRead(environment.locks).values()],
-    appLocks: appState ? [...mustRead(appState.locks).values()] : [],
-    teamLocks: teamLocks ? [...mustRead(teamLocks).values()] : [],
+    environmentLocks: locksInForce(mustRead(environment.locks), now),
+    appLocks: appState ? locksInForce(mustRead(appState.locks), now) : [],
+    teamLocks: teamLocks ? locksInForce(mustRead(teamLocks), now) : [],
   };
 }

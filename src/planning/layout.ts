@@ -8,7 +8,8 @@ import {
   NAME_MAX_LENGTH,
   parseReleaseNumber,
 } from '../domain/names.js';
-import type { Application, EnvironmentConfig, Lock, Readable } from './model.js';
+import { parseDeployWindows } from './deployWindows.js';
+import type { Application, DeployWindow, EnvironmentConfig, Lock, Readable } from './model.js';
 
 export const SYMLINK_MODE = '120000';
 
@@ -85,6 +86,8 @@ export const LOCK_FIELD_FILES: Readonly<Record<string, keyof Lock>> = {
   created_at: 'createdAt',
   ci_link: 'ciLink',
   suggested_lifetime: 'suggestedLifetime',
+  valid_from: 'validFrom',
+  valid_until: 'validUntil',
 };
 
 export interface VersionLink {
@@ -122,6 +125,14 @@ export function checkVersionLink(
   return { ok: true, value: version };
 }
 
+/** The config of an environment without a config.json (or with `{}`). */
+export const EMPTY_CONFIG: EnvironmentConfig = {
+  upstream: null,
+  environmentGroup: undefined,
+  deployWindows: { ok: true, value: [] },
+  raw: {},
+};
+
 export function parseEnvironmentConfig(text: string, file: string): Readable<EnvironmentConfig> {
   let raw: unknown;
   try {
@@ -137,6 +148,10 @@ export function parseEnvironmentConfig(text: string, file: string): Readable<Env
   }
   const record = raw as Record<string, unknown>;
   const { upstream, environmentGroup } = record;
+  const windows = parseDeployWindows(record.deployWindows);
+  const deployWindows: Readable<readonly DeployWindow[]> = windows.ok
+    ? { ok: true, value: windows.windows }
+    : { ok: false, file, reason: windows.reason };
   if (environmentGroup !== undefined && environmentGroup !== null && typeof environmentGroup !== 'string') {
     return { ok: false, file, reason: 'environmentGroup must be a string' };
   }
@@ -147,7 +162,7 @@ export function parseEnvironmentConfig(text: string, file: string): Readable<Env
   if (upstream === undefined || upstream === null) {
     return {
       ok: true,
-      value: { upstream: null, environmentGroup: environmentGroup || undefined, raw: record },
+      value: { upstream: null, environmentGroup: environmentGroup || undefined, deployWindows, raw: record },
     };
   }
   if (typeof upstream !== 'object' || Array.isArray(upstream)) {
@@ -168,6 +183,7 @@ export function parseEnvironmentConfig(text: string, file: string): Readable<Env
     value: {
       upstream: { latest: latest === true, environment: environment || undefined },
       environmentGroup: environmentGroup || undefined,
+      deployWindows,
       raw: record,
     },
   };

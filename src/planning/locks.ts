@@ -1,6 +1,7 @@
 // Creating and removing the four kinds of lock (manifest-repo.md, release-train.md "Releases and
 // locks that trains depend on"). Pure: (snapshot, request) -> the changes of one commit.
 import { AppError } from '../domain/errors.js';
+import { parseRfc3339 } from '../domain/time.js';
 import type { Identity, TreeChange, WritePlan } from './changes.js';
 import { appPath } from './deploymentChanges.js';
 import type { Environment, Lock, Snapshot } from './model.js';
@@ -11,6 +12,7 @@ import {
   requireLayout,
 } from './problems.js';
 import { compareNames, mustRead } from './readable.js';
+import { LOCK_BOUND_FILES, lockInForce } from './timedLocks.js';
 
 export type LockTarget =
   | { readonly kind: 'environment'; readonly environment: string }
@@ -23,6 +25,9 @@ export interface LockInput {
   readonly message: string;
   readonly ciLink?: string;
   readonly suggestedLifetime?: string;
+  /** RFC 3339 (windows.md "Timed locks"); stored in UTC. */
+  readonly validFrom?: string;
+  readonly validUntil?: string;
 }
 
 export interface LockWriteContext {
@@ -35,6 +40,8 @@ export interface LockResult {
   readonly lock: Lock;
   /** The environments whose lock directory was written or removed. */
   readonly environments: readonly string[];
+  /** Whether the lock blocks at the time of the write. */
+  readonly inForce: boolean;
 }
 
 export function planCreateLock(
@@ -44,6 +51,7 @@ export function planCreateLock(
   context: LockWriteContext,
 ): WritePlan<LockResult> {
   const environments = environmentsOf(snapshot, target);
+  const { validFrom, validUntil } = lockInterval(input, context.time);
   const lock: Lock = {
     lockId: input.lockId,
     message: input.message,
@@ -52,6 +60,8 @@ export function planCreateLock(
     createdByEmail: context.author.email,
     ...(input.ciLink !== undefined ? { ciLink: input.ciLink } : {}),
     ...(input.suggestedLifetime !== undefined ? { suggestedLifetime: input.suggestedLifetime } : {}),
+    ...(validFrom !== undefined ? { validFrom } : {}),
+    ...(validUntil !== undefined ? { validUntil } : {}),
   };
   const changes = environments.flatMap((environment) => {
     // Written only next to locks that can be read: an entry that is not a locks directory (or
@@ -63,9 +73,53 @@ export function planCreateLock(
   });
   return {
     changes,
-    message: `Created lock "${input.lockId}" ${describeTarget(target)}\n\n${context.trailers}`,
-    result: { lock, environments },
+    message: `Created lock "${input.lockId}" ${describeTarget(target)}${describeInterval(lock)}\n\n${context.trailers}`,
+    result: { lock, environments, inForce: lockInForce(lock, context.time) },
   };
+}
+
+/**
+ * The bounds of a new lock, in UTC. Refused (400): an interval that is over at `now` (the lock
+ * would never block) or empty.
+ */
+function lockInterval(input: LockInput, now: Date): { validFrom?: string; validUntil?: string } {
+  const instant = (field: 'validFrom' | 'validUntil') => {
+    const text = input[field];
+    if (text === undefined) return undefined;
+    const parsed = parseRfc3339(text);
+    if (parsed === undefined) {
+      throw new AppError('INVALID_INPUT', `${field} must be an RFC 3339 time, such as 2026-12-20T00:00:00Z.`);
+    }
+    return parsed;
+  };
+  const from = instant('validFrom');
+  const until = instant('validUntil');
+  if (until !== undefined && until <= now.getTime()) {
+    throw new AppError(
+      'INVALID_INPUT',
+      `validUntil ${input.validUntil} is not in the future (it is ${now.toISOString()}): the lock would never be in force.`,
+    );
+  }
+  if (from !== undefined && until !== undefined && from >= until) {
+    throw new AppError(
+      'INVALID_INPUT',
+      `validFrom ${input.validFrom} is not before validUntil ${input.validUntil}: the lock would never be in force.`,
+    );
+  }
+  return {
+    ...(from !== undefined ? { validFrom: new Date(from).toISOString() } : {}),
+    ...(until !== undefined ? { validUntil: new Date(until).toISOString() } : {}),
+  };
+}
+
+/** The interval of a timed lock, for its commit message. */
+function describeInterval(lock: Lock): string {
+  if (lock.validFrom !== undefined && lock.validUntil !== undefined) {
+    return `, in force from ${lock.validFrom} until ${lock.validUntil}`;
+  }
+  if (lock.validFrom !== undefined) return `, in force from ${lock.validFrom}`;
+  if (lock.validUntil !== undefined) return `, in force until ${lock.validUntil}`;
+  return '';
 }
 
 export function planDeleteLock(
@@ -93,7 +147,7 @@ export function planDeleteLock(
   return {
     changes,
     message: `Deleted lock "${lockId}" ${describeTarget(target)}\n\n${context.trailers}`,
-    result: { lock: removed, environments },
+    result: { lock: removed, environments, inForce: false },
   };
 }
 
@@ -110,6 +164,8 @@ export function lockFileChanges(directory: string, lock: Lock): TreeChange[] {
     file('created_at', lock.createdAt),
     ...(lock.ciLink !== undefined ? [file('ci_link', lock.ciLink)] : []),
     ...(lock.suggestedLifetime !== undefined ? [file('suggested_lifetime', lock.suggestedLifetime)] : []),
+    ...(lock.validFrom !== undefined ? [file(LOCK_BOUND_FILES.validFrom, lock.validFrom)] : []),
+    ...(lock.validUntil !== undefined ? [file(LOCK_BOUND_FILES.validUntil, lock.validUntil)] : []),
   ];
 }
 

@@ -10,6 +10,12 @@ export interface Lock {
   readonly createdByEmail: string;
   readonly ciLink?: string;
   readonly suggestedLifetime?: string;
+  /**
+   * A timed lock (windows.md) is in force only in [validFrom, validUntil): RFC 3339 as written,
+   * checked by the reader (a bound that does not parse, or an empty interval, is a corrupt lock).
+   */
+  readonly validFrom?: string;
+  readonly validUntil?: string;
 }
 
 export interface Unreadable {
@@ -27,8 +33,25 @@ export type LockMap = ReadonlyMap<string, Lock>;
 export interface EnvironmentConfig {
   readonly upstream: { readonly latest: boolean; readonly environment: string | undefined } | null;
   readonly environmentGroup: string | undefined;
+  /**
+   * `deployWindows` (windows.md); empty: always open. Unreadable on its own, so that an invalid
+   * window fails only what needs it (a train to the environment), naming the config.json.
+   */
+  readonly deployWindows: Readable<readonly DeployWindow[]>;
   /** The parsed config.json, unknown fields included. */
   readonly raw: Readonly<Record<string, unknown>>;
+}
+
+/** A recurring deploy window: [startMinute, endMinute) of the zone's wall clock on each of its days. */
+export interface DeployWindow {
+  /** ISO weekdays: 1 (Monday) to 7 (Sunday), ascending. */
+  readonly days: readonly number[];
+  /** Minutes after midnight, 0 to 1439. */
+  readonly startMinute: number;
+  /** Minutes after midnight, up to 1440 (24:00: until the end of the day). */
+  readonly endMinute: number;
+  /** An IANA time zone name the runtime knows. */
+  readonly timeZone: string;
 }
 
 export interface AppInEnvironment {

@@ -1,14 +1,16 @@
 // The release train planner: (snapshot, request) -> plan. The prognosis returns the plan,
-// the train commits exactly it. Pure: no fs, git, clock or logger.
-import type { Environment, Lock, LockMap, Snapshot } from './model.js';
+// the train commits exactly it. Pure: no fs, git, clock or logger ("now" is part of the request).
+import { deployWindowState } from './deployWindows.js';
+import type { Environment, Lock, Snapshot } from './model.js';
 import {
   requireApplication,
   requireEnvironment,
   requireEveryApplication,
   requireLayout,
 } from './problems.js';
-import { compareNames, mustRead, sortedKeys } from './readable.js';
+import { compareNames, mustRead } from './readable.js';
 import { resolveTarget, type TargetType } from './resolveTarget.js';
+import { locksInForce } from './timedLocks.js';
 
 export interface ReleaseTrainRequest {
   readonly target: string;
@@ -25,6 +27,11 @@ export interface ReleaseTrainRequest {
    * NO_TEAM_PERMISSION. Absent: no team restriction. Apps without a team are never restricted.
    */
   readonly callerTeams?: ReadonlySet<string>;
+  /**
+   * The instant the train runs at: timed locks block only while in force, deploy windows open
+   * and close (windows.md). The service passes its clock.
+   */
+  readonly now: Date;
 }
 
 export type TrainSource =
@@ -58,6 +65,12 @@ export interface AppPlan {
 
 export type EnvironmentOutcome =
   | { readonly kind: 'skipped'; readonly cause: 'ENV_IS_LOCKED'; readonly locks: readonly Lock[] }
+  | {
+      readonly kind: 'skipped';
+      readonly cause: 'ENV_OUTSIDE_DEPLOY_WINDOW';
+      /** RFC 3339 UTC; undefined when no window opens within the next 15 days. */
+      readonly nextWindowStart: string | undefined;
+    }
   | { readonly kind: 'skipped'; readonly cause: 'UPSTREAM_ENV_CONFIG_NOT_FOUND'; readonly upstream: string }
   | {
       readonly kind: 'skipped';
@@ -156,11 +169,11 @@ function planEnvironment(
   snapshot: Snapshot,
   source: Snapshot,
   environmentName: string,
-  { team, callerTeams }: ReleaseTrainRequest,
+  { team, callerTeams, now }: ReleaseTrainRequest,
   missing: ReleaseRef[],
 ): EnvironmentOutcome {
   const environment = snapshot.environments.get(environmentName) as Environment;
-  const { upstream } = mustRead(environment.config);
+  const { upstream, deployWindows } = mustRead(environment.config);
   if (upstream === null) return { kind: 'skipped', cause: 'ENV_HAS_NO_UPSTREAM' };
   const upstreamEnvironment = upstream.environment;
   if (!upstream.latest && !upstreamEnvironment) {
@@ -177,9 +190,17 @@ function planEnvironment(
   if (upstreamEnvironment && !snapshot.environments.has(upstreamEnvironment)) {
     return { kind: 'skipped', cause: 'UPSTREAM_ENV_CONFIG_NOT_FOUND', upstream: upstreamEnvironment };
   }
-  const environmentLocks = mustRead(environment.locks);
-  if (environmentLocks.size > 0) {
-    return { kind: 'skipped', cause: 'ENV_IS_LOCKED', locks: locksInOrder(environmentLocks) };
+  const environmentLocks = locksInForce(mustRead(environment.locks), now);
+  if (environmentLocks.length > 0)
+    return { kind: 'skipped', cause: 'ENV_IS_LOCKED', locks: environmentLocks };
+  // An invalid window fails the train (a corrupt config.json), never reads as "always open".
+  const window = deployWindowState(mustRead(deployWindows), now);
+  if (!window.open) {
+    return {
+      kind: 'skipped',
+      cause: 'ENV_OUTSIDE_DEPLOY_WINDOW',
+      nextWindowStart: window.nextStart?.toISOString(),
+    };
   }
 
   const trainSource: TrainSource = upstreamEnvironment
@@ -202,6 +223,7 @@ function planEnvironment(
         appTeam,
         readSourceVersion(source, trainSource, app),
         callerTeams,
+        now,
         missing,
       ),
     });
@@ -234,6 +256,7 @@ function planApp(
   appTeam: string,
   sourceVersion: number | undefined,
   callerTeams: ReadonlySet<string> | undefined,
+  now: Date,
   missing: ReleaseRef[],
 ): AppOutcome {
   const fromLatest = mustRead(environment.config).upstream?.latest === true;
@@ -244,8 +267,8 @@ function planApp(
   if (sourceVersion !== undefined && deployedVersion === sourceVersion) {
     return { kind: 'skip', cause: 'APP_ALREADY_IN_UPSTREAM_VERSION', version: sourceVersion };
   }
-  const appLocks = inTarget ? mustRead(inTarget.locks) : new Map<string, Lock>();
-  if (appLocks.size > 0) return { kind: 'skip', cause: 'APP_IS_LOCKED', locks: locksInOrder(appLocks) };
+  const appLocks = inTarget ? locksInForce(mustRead(inTarget.locks), now) : [];
+  if (appLocks.length > 0) return { kind: 'skip', cause: 'APP_IS_LOCKED', locks: appLocks };
 
   // With `latest`, an app without releases has nothing to deploy here either.
   const release =
@@ -265,14 +288,9 @@ function planApp(
   }
   if (appTeam !== '') {
     const teamLocksEntry = environment.teamLocks.get(appTeam);
-    const teamLocks = teamLocksEntry ? mustRead(teamLocksEntry) : new Map<string, Lock>();
-    if (teamLocks.size > 0) {
-      return { kind: 'skip', cause: 'TEAM_IS_LOCKED', team: appTeam, locks: locksInOrder(teamLocks) };
-    }
+    const teamLocks = teamLocksEntry ? locksInForce(mustRead(teamLocksEntry), now) : [];
+    if (teamLocks.length > 0)
+      return { kind: 'skip', cause: 'TEAM_IS_LOCKED', team: appTeam, locks: teamLocks };
   }
   return { kind: 'deploy', version: sourceVersion, manifestBlobId, previousVersion: deployedVersion };
-}
-
-function locksInOrder(locks: LockMap): Lock[] {
-  return sortedKeys(locks).map((lockId) => locks.get(lockId) as Lock);
 }

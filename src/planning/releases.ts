@@ -96,7 +96,7 @@ export function planCreateRelease(
     for (const environment of environments) {
       const state = snapshot.environments.get(environment);
       if (!state || mustRead(state.config).upstream?.latest !== true) continue;
-      const locks = locksInTheWay(state, app, team);
+      const locks = locksInTheWay(state, app, team, context.time);
       if (locks.environmentLocks.length + locks.appLocks.length + locks.teamLocks.length > 0) {
         queuedIn.push(environment);
         changes.push(...queuedDeploymentChanges(environment, app, version));

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { callerOf } from '../auth/authenticator.js';
 import { onlyJson } from '../http/contentTypes.js';
 import { ErrorResponseSchema } from '../schemas/error.js';
-import { LockBodySchema } from '../schemas/locks.js';
+import { LockBodySchema, LockStateSchema } from '../schemas/locks.js';
 import {
   ApplicationNameSchema,
   EnvironmentNameSchema,
@@ -12,7 +12,6 @@ import {
   LockIdSchema,
   TeamNameSchema,
 } from '../schemas/names.js';
-import { LockSchema } from '../schemas/releaseTrain.js';
 import { toLockView } from '../services/prognosisView.js';
 import type { LockTarget, ManifestWrites } from '../services/writes.js';
 
@@ -90,7 +89,7 @@ export const lockRoutes: FastifyPluginAsyncZod<{ writes: ManifestWrites }> = asy
             tags: ['locks'],
             params,
             body: LockBodySchema,
-            response: { 200: LockSchema, ...errors },
+            response: { 200: LockStateSchema, ...errors },
           },
         },
         async (request) => {
@@ -104,7 +103,7 @@ export const lockRoutes: FastifyPluginAsyncZod<{ writes: ManifestWrites }> = asy
               ciLink: request.body.ciLink,
             },
           );
-          return toLockView(result.lock);
+          return { ...toLockView(result.lock), inForce: result.inForce };
         },
       );
       app.delete(

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { LockSchema } from './releaseTrain.js';
+import { LockStateSchema } from './locks.js';
 
-const LocksByIdSchema = z.record(z.string(), LockSchema).describe('By lock id');
+const LocksByIdSchema = z.record(z.string(), LockStateSchema).describe('By lock id');
 
 export const OverviewAppSchema = z
   .object({
@@ -19,6 +19,14 @@ export const OverviewEnvironmentSchema = z
   .object({
     name: z.string(),
     config: z.record(z.string(), z.unknown()).describe('config.json as stored'),
+    inDeployWindow: z
+      .boolean()
+      .optional()
+      .describe('With deployWindows in the config: whether a release train may deploy here now'),
+    nextWindowStart: z
+      .string()
+      .optional()
+      .describe('Outside its deploy windows: when the next one opens (RFC 3339 UTC)'),
     locks: LocksByIdSchema,
     teamLocks: z.record(z.string(), LocksByIdSchema).describe('By team, then lock id'),
     applications: z.record(z.string(), OverviewAppSchema).describe('By app name'),

@@ -13,6 +13,8 @@ export const LockSchema = z
     createdBy: z.object({ name: z.string(), email: z.string() }),
     ciLink: z.string().optional(),
     suggestedLifetime: z.string().optional(),
+    validFrom: z.string().optional().describe('RFC 3339; a timed lock blocks only from then on'),
+    validUntil: z.string().optional().describe('RFC 3339; a timed lock blocks only until then'),
   })
   .meta({ id: 'Lock' });
 export type LockView = z.infer<typeof LockSchema>;
@@ -35,6 +37,7 @@ export const EnvSkipCauseSchema = z
     'ENV_HAS_BOTH_UPSTREAM_LATEST_AND_UPSTREAM_ENV',
     'UPSTREAM_ENV_CONFIG_NOT_FOUND',
     'ENV_IS_LOCKED',
+    'ENV_OUTSIDE_DEPLOY_WINDOW',
   ])
   .meta({ id: 'EnvSkipCause' });
 
@@ -54,6 +57,12 @@ export const EnvPrognosisSchema = z
   .object({
     skipCause: EnvSkipCauseSchema.optional().describe('Present when the environment is skipped'),
     envLocks: z.record(z.string(), LockSchema).optional().describe('With ENV_IS_LOCKED, by lock id'),
+    nextWindowStart: z
+      .string()
+      .optional()
+      .describe(
+        'With ENV_OUTSIDE_DEPLOY_WINDOW: when the next deploy window opens (RFC 3339 UTC); absent when none opens within 15 days',
+      ),
     appsPrognoses: z
       .object({ prognoses: z.record(z.string(), AppPrognosisSchema) })
       .optional()

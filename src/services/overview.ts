@@ -1,18 +1,24 @@
 // GET /api/overview: every environment (by group) and application, from one snapshot.
 // Corrupt data is listed under `problems` instead of failing the whole overview.
 import type { MetadataText, RepositoryReader } from '../manifest/repository.js';
+import { deployWindowState } from '../planning/deployWindows.js';
 import { METADATA_MAX_BYTES, tooLarge } from '../planning/layout.js';
 import type { Lock, LockMap, Readable, Snapshot } from '../planning/model.js';
 import { sortedKeys } from '../planning/readable.js';
+import { lockInForce } from '../planning/timedLocks.js';
+import type { LockState } from '../schemas/locks.js';
 import type { Overview } from '../schemas/overview.js';
-import type { LockView } from '../schemas/releaseTrain.js';
 import { toLockView } from './prognosisView.js';
 
 type OverviewEnvironment = Overview['environmentGroups'][number]['environments'][number];
 type OverviewApp = OverviewEnvironment['applications'][string];
 
 export class OverviewService {
-  constructor(private readonly repo: RepositoryReader) {}
+  constructor(
+    private readonly repo: RepositoryReader,
+    /** "Now" of the timed locks' inForce and the deploy windows. */
+    private readonly clock: () => Date = () => new Date(),
+  ) {}
 
   async read(): Promise<Overview> {
     const snapshot = await this.repo.readTipSnapshot();
@@ -23,11 +29,20 @@ export class OverviewService {
         for (const oid of [deployedBy, deployedByEmail, deployedAt]) if (oid) recordBlobs.push(oid);
       }
     }
-    return buildOverview(snapshot, await this.repo.readMetadataTexts(recordBlobs));
+    return buildOverview(snapshot, await this.repo.readMetadataTexts(recordBlobs), this.clock());
   }
 }
 
-export function buildOverview(snapshot: Snapshot, texts: ReadonlyMap<string, MetadataText>): Overview {
+/** A lock as the overview shows it: with whether it is in force at `now`. */
+export function toLockState(lock: Lock, now: Date): LockState {
+  return { ...toLockView(lock), inForce: lockInForce(lock, now) };
+}
+
+export function buildOverview(
+  snapshot: Snapshot,
+  texts: ReadonlyMap<string, MetadataText>,
+  now: Date,
+): Overview {
   // The entries the snapshot could not model first; then each unreadable value once.
   const problems: Overview['problems'] = snapshot.problems.map(({ file, reason }) => ({ file, reason }));
   const listed = new Set(problems.map((problem) => `${problem.file}\0${problem.reason}`));
@@ -42,9 +57,9 @@ export function buildOverview(snapshot: Snapshot, texts: ReadonlyMap<string, Met
     listProblem(readable.file, readable.reason);
     return fallback;
   };
-  const lockViews = (locks: Readable<LockMap>): Record<string, LockView> => {
+  const lockViews = (locks: Readable<LockMap>): Record<string, LockState> => {
     const map = read(locks, new Map<string, Lock>());
-    return Object.fromEntries(sortedKeys(map).map((id) => [id, toLockView(map.get(id) as Lock)]));
+    return Object.fromEntries(sortedKeys(map).map((id) => [id, toLockState(map.get(id) as Lock, now)]));
   };
   const text = (oid: string | undefined, file: string) => {
     const content = oid === undefined ? undefined : texts.get(oid);
@@ -77,16 +92,22 @@ export function buildOverview(snapshot: Snapshot, texts: ReadonlyMap<string, Met
         locks: lockViews(state.locks),
       };
     }
-    const teamLocks: Record<string, Record<string, LockView>> = {};
+    const teamLocks: Record<string, Record<string, LockState>> = {};
     for (const team of sortedKeys(environment.teamLocks)) {
       const locks = lockViews(environment.teamLocks.get(team) as Readable<LockMap>);
       if (Object.keys(locks).length > 0) teamLocks[team] = locks;
     }
     const group = config?.environmentGroup ?? name;
     const members = groups.get(group) ?? [];
+    const windows = config ? read(config.deployWindows, []) : [];
+    const window = windows.length > 0 ? deployWindowState(windows, now) : undefined;
     members.push({
       name,
       config: config?.raw ?? {},
+      ...(window ? { inDeployWindow: window.open } : {}),
+      ...(window && !window.open && window.nextStart
+        ? { nextWindowStart: window.nextStart.toISOString() }
+        : {}),
       locks: lockViews(environment.locks),
       teamLocks,
       applications,

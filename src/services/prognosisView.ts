@@ -14,11 +14,20 @@ export function toEnvsPrognoses(plan: ReleaseTrainPlan): EnvsPrognoses {
 
 function toEnvPrognosis(outcome: EnvironmentOutcome): EnvPrognosis {
   if (outcome.kind === 'skipped') {
-    if (outcome.cause !== 'ENV_IS_LOCKED') return { skipCause: outcome.cause };
-    return {
-      skipCause: outcome.cause,
-      envLocks: Object.fromEntries(outcome.locks.map((lock) => [lock.lockId, toLockView(lock)])),
-    };
+    switch (outcome.cause) {
+      case 'ENV_IS_LOCKED':
+        return {
+          skipCause: outcome.cause,
+          envLocks: Object.fromEntries(outcome.locks.map((lock) => [lock.lockId, toLockView(lock)])),
+        };
+      case 'ENV_OUTSIDE_DEPLOY_WINDOW':
+        return {
+          skipCause: outcome.cause,
+          ...(outcome.nextWindowStart !== undefined ? { nextWindowStart: outcome.nextWindowStart } : {}),
+        };
+      default:
+        return { skipCause: outcome.cause };
+    }
   }
   const prognoses: Record<string, AppPrognosis> = {};
   for (const { app, outcome: appOutcome } of outcome.apps) prognoses[app] = toAppPrognosis(appOutcome);
@@ -46,5 +55,7 @@ export function toLockView(lock: Lock): LockView {
     createdBy: { name: lock.createdByName, email: lock.createdByEmail },
     ...(lock.ciLink ? { ciLink: lock.ciLink } : {}),
     ...(lock.suggestedLifetime ? { suggestedLifetime: lock.suggestedLifetime } : {}),
+    ...(lock.validFrom !== undefined ? { validFrom: lock.validFrom } : {}),
+    ...(lock.validUntil !== undefined ? { validUntil: lock.validUntil } : {}),
   };
 }

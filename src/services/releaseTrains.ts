@@ -48,10 +48,12 @@ export class ReleaseTrainService {
     private readonly reader: RepositoryReader,
     private readonly metrics?: Metrics,
     private readonly permissions: Permissions = new Permissions(),
+    /** "Now" of a prognosis (timed locks, deploy windows); a train plans at its write's time. */
+    private readonly clock: () => Date = () => new Date(),
   ) {}
 
   async prognosis(call: PrognosisCall): Promise<ReleaseTrainPlan> {
-    return this.plan(await this.reader.readTipSnapshot(), call);
+    return this.plan(await this.reader.readTipSnapshot(), call, this.clock());
   }
 
   async train(call: TrainCall): Promise<TrainResult> {
@@ -94,7 +96,7 @@ export class ReleaseTrainService {
           const clash = await this.reader.conflictingTag(gitTag);
           if (clash !== undefined) throw tagExists(gitTag, clash);
         }
-        const plan = await this.plan(snapshot, call);
+        const plan = await this.plan(snapshot, call, time);
         const context = { deployer: call.caller, time, emptyBlobId };
         return {
           changes: deploymentsOf(plan).flatMap(({ manifestBlobId, ...deployment }) =>
@@ -109,8 +111,9 @@ export class ReleaseTrainService {
     return { plan: result, commitId };
   }
 
-  private async plan(snapshot: Snapshot, call: PrognosisCall): Promise<ReleaseTrainPlan> {
+  private async plan(snapshot: Snapshot, call: PrognosisCall, now: Date): Promise<ReleaseTrainPlan> {
     const request: ReleaseTrainRequest = {
+      now,
       target: call.target,
       targetType: call.targetType,
       team: call.team,

@@ -153,7 +153,8 @@ for (const lockKind of KINDS) {
           ciLink: 'https://ci.example.com/runs/7?x=1',
           suggestedLifetime: '2d',
         };
-        expect(response.json()).toEqual(view);
+        // The answer says whether it blocks now; the prognosis shows Kuberpult's lock shape.
+        expect(response.json()).toEqual({ ...view, inForce: true });
         expect(response.headers['content-type']).toMatch(/^application\/json/);
 
         expectOneCommit(h, before, 'req-create-1');
@@ -217,6 +218,7 @@ for (const lockKind of KINDS) {
           message: 'second',
           createdAt: CREATED_AT,
           createdBy: DEFAULT_AUTHOR,
+          inForce: true,
         });
         expectOneCommit(h, before, 'req-replace', DEFAULT_AUTHOR);
         expect(

@@ -64,6 +64,7 @@ const fixtureLock = (lockId: string, fields: Record<string, string> = {}) => ({
   },
   ...(fields.ciLink ? { ciLink: fields.ciLink } : {}),
   ...(fields.suggestedLifetime ? { suggestedLifetime: fields.suggestedLifetime } : {}),
+  inForce: true,
 });
 
 const deployedApp = (name: string, version: number, more: Record<string, unknown> = {}) => ({
@@ -229,6 +230,7 @@ describe('GET /api/overview', () => {
           message: 'night shift',
           createdAt: FIXED_TIME.toISOString(),
           createdBy: { name: 'Zoë Müller', email: 'zoe@example.com' },
+          inForce: true,
         },
       },
     });
@@ -242,7 +244,12 @@ describe('GET /api/overview', () => {
     });
     // A lock with only a message: the missing files read as empty.
     expect(prodFr.locks).toEqual({
-      outside: { lockId: 'outside', message: 'made with git', createdBy: { name: '', email: '' } },
+      outside: {
+        lockId: 'outside',
+        message: 'made with git',
+        createdBy: { name: '', email: '' },
+        inForce: true,
+      },
     });
     expect(prodUs).toEqual({
       name: 'prod-us',

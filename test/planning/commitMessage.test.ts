@@ -8,10 +8,13 @@ import {
   type ReleaseTrainRequest,
 } from '../../src/planning/releaseTrain.js';
 import { GIT_ENV } from '../support/gitFixture.js';
-import { buildSnapshot, from, LATEST, lock } from './snapshotBuilder.js';
+import { buildSnapshot, from, LATEST, lock, NOW } from './snapshotBuilder.js';
 
-function planOf(snapshot: Snapshot, request: ReleaseTrainRequest): ReleaseTrainPlan {
-  const outcome = planReleaseTrain(snapshot, request);
+function planOf(
+  snapshot: Snapshot,
+  request: Omit<ReleaseTrainRequest, 'now'> & Partial<Pick<ReleaseTrainRequest, 'now'>>,
+): ReleaseTrainPlan {
+  const outcome = planReleaseTrain(snapshot, { now: NOW, ...request });
   if (outcome.kind !== 'planned') throw new Error(`expected a plan, got ${JSON.stringify(outcome)}`);
   return outcome.plan;
 }

@@ -24,15 +24,16 @@ import {
   from,
   LATEST,
   lock,
+  NOW,
   teamLocksDir,
   versionFile,
 } from './snapshotBuilder.js';
 
-type RequestInput = Omit<ReleaseTrainRequest, 'targetType'> &
-  Partial<Pick<ReleaseTrainRequest, 'targetType'>>;
+type RequestInput = Omit<ReleaseTrainRequest, 'targetType' | 'now'> &
+  Partial<Pick<ReleaseTrainRequest, 'targetType' | 'now'>>;
 
 function planOf(snapshot: Snapshot, request: RequestInput): ReleaseTrainPlan {
-  const outcome = planReleaseTrain(snapshot, { targetType: 'environment', ...request });
+  const outcome = planReleaseTrain(snapshot, { targetType: 'environment', now: NOW, ...request });
   if (outcome.kind !== 'planned') throw new Error(`expected a plan, got ${JSON.stringify(outcome)}`);
   return outcome.plan;
 }
@@ -936,7 +937,7 @@ describe('corrupt data', () => {
   it('a corrupt config of the target environment throws CorruptRepoError naming config.json', () => {
     const snapshot = buildSnapshot({ environments: { t: { config: CORRUPT } } });
     expectCorrupt(
-      () => planReleaseTrain(snapshot, { target: 't', targetType: 'environment' }),
+      () => planReleaseTrain(snapshot, { target: 't', targetType: 'environment', now: NOW }),
       configFile('t'),
     );
   });
@@ -956,7 +957,7 @@ describe('corrupt data', () => {
       environments: { a: { group: 'g', upstream: LATEST }, broken: { config: CORRUPT } },
     });
     expectCorrupt(
-      () => planReleaseTrain(snapshot, { target: 'g', targetType: 'environmentGroup' }),
+      () => planReleaseTrain(snapshot, { target: 'g', targetType: 'environmentGroup', now: NOW }),
       configFile('broken'),
     );
   });
@@ -978,7 +979,7 @@ describe('corrupt data', () => {
 
     it('throws naming the version file when up is the upstream', () => {
       expectCorrupt(
-        () => planReleaseTrain(snapshot, { target: 'fromUp', targetType: 'environment' }),
+        () => planReleaseTrain(snapshot, { target: 'fromUp', targetType: 'environment', now: NOW }),
         versionFile('up', 'web'),
       );
     });
@@ -1026,7 +1027,7 @@ describe('corrupt data', () => {
       'api',
     ]);
     expectCorrupt(
-      () => planReleaseTrain(snapshot, { target: 't', targetType: 'environment' }),
+      () => planReleaseTrain(snapshot, { target: 't', targetType: 'environment', now: NOW }),
       versionFile('up', 'web'),
     );
   });
@@ -1037,7 +1038,7 @@ describe('corrupt data', () => {
       applications: { web: { releases: { 1: ['t'] } } },
     });
     expectCorrupt(
-      () => planReleaseTrain(snapshot, { target: 't', targetType: 'environment' }),
+      () => planReleaseTrain(snapshot, { target: 't', targetType: 'environment', now: NOW }),
       versionFile('t', 'web'),
     );
   });
@@ -1058,6 +1059,7 @@ describe('corrupt data', () => {
           planReleaseTrain(snapshot({ version: 1, locks: CORRUPT }, 2), {
             target: 't',
             targetType: 'environment',
+            now: NOW,
           }),
         appLocksDir('t', 'web'),
       );
@@ -1101,7 +1103,7 @@ describe('corrupt data', () => {
   it('corrupt environment locks throw when the lock check is reached', () => {
     const snapshot = buildSnapshot({ environments: { t: { upstream: LATEST, locks: CORRUPT } } });
     expectCorrupt(
-      () => planReleaseTrain(snapshot, { target: 't', targetType: 'environment' }),
+      () => planReleaseTrain(snapshot, { target: 't', targetType: 'environment', now: NOW }),
       environmentLocksDir('t'),
     );
   });
@@ -1120,7 +1122,7 @@ describe('corrupt data', () => {
       applications: { web: { team: 'payments', releases: { 1: ['t'] } } },
     });
     expectCorrupt(
-      () => planReleaseTrain(snapshot, { target: 't', targetType: 'environment' }),
+      () => planReleaseTrain(snapshot, { target: 't', targetType: 'environment', now: NOW }),
       teamLocksDir('t', 'payments'),
     );
   });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { CorruptRepoError } from '../../src/domain/errors.js';
 import { planReleaseTrain } from '../../src/planning/releaseTrain.js';
 import { resolveTarget } from '../../src/planning/resolveTarget.js';
-import { buildSnapshot, CORRUPT, configFile, LATEST } from './snapshotBuilder.js';
+import { buildSnapshot, CORRUPT, configFile, LATEST, NOW } from './snapshotBuilder.js';
 
 // Environments inserted out of order; byte order: de < de-2 < de1 < dea < prod10 < prod2.
 const snapshot = buildSnapshot({
@@ -152,7 +152,7 @@ describe('planReleaseTrain: target not found', () => {
     ['environmentGroup', 'asia'],
     ['unknown', 'mars'],
   ] as const)('reports targetNotFound for targetType %s and target %s, naming both', (targetType, target) => {
-    expect(planReleaseTrain(snapshot, { target, targetType })).toEqual({
+    expect(planReleaseTrain(snapshot, { target, targetType, now: NOW })).toEqual({
       kind: 'targetNotFound',
       target,
       targetType,
@@ -160,17 +160,17 @@ describe('planReleaseTrain: target not found', () => {
   });
 
   it('reports targetNotFound for a group in an empty repo', () => {
-    expect(planReleaseTrain(buildSnapshot({}), { target: 'europe', targetType: 'environmentGroup' })).toEqual(
-      {
-        kind: 'targetNotFound',
-        target: 'europe',
-        targetType: 'environmentGroup',
-      },
-    );
+    expect(
+      planReleaseTrain(buildSnapshot({}), { target: 'europe', targetType: 'environmentGroup', now: NOW }),
+    ).toEqual({
+      kind: 'targetNotFound',
+      target: 'europe',
+      targetType: 'environmentGroup',
+    });
   });
 
   it('records the resolved type and the requested type in the plan', () => {
-    const outcome = planReleaseTrain(snapshot, { target: 'canary', targetType: 'unknown' });
+    const outcome = planReleaseTrain(snapshot, { target: 'canary', targetType: 'unknown', now: NOW });
     expect(outcome.kind).toBe('planned');
     if (outcome.kind !== 'planned') return;
     expect(outcome.plan.targetType).toBe('unknown');
@@ -179,7 +179,11 @@ describe('planReleaseTrain: target not found', () => {
   });
 
   it('plans the environments of a group in ascending byte order', () => {
-    const outcome = planReleaseTrain(snapshot, { target: 'europe', targetType: 'environmentGroup' });
+    const outcome = planReleaseTrain(snapshot, {
+      target: 'europe',
+      targetType: 'environmentGroup',
+      now: NOW,
+    });
     if (outcome.kind !== 'planned') throw new Error('expected a plan');
     expect(outcome.plan.environments.map((e) => e.environment)).toEqual(EUROPE);
   });

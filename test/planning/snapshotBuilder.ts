@@ -1,8 +1,11 @@
 // Builds planner `Snapshot`s from a compact description, and a few helpers around them.
 // Pure data: no git, no filesystem. Paths in `Unreadable` values follow manifest-repo.md.
+
+import { parseDeployWindows } from '../../src/planning/deployWindows.js';
 import type {
   AppInEnvironment,
   Application,
+  DeployWindow,
   Environment,
   EnvironmentConfig,
   Lock,
@@ -27,20 +30,25 @@ export interface AppInEnvironmentSpec {
   /** Deployed version (the `version` symlink); absent: not deployed. */
   readonly version?: number | Corrupt;
   readonly queued?: number | Corrupt;
-  /** Application lock ids in this environment. */
-  readonly locks?: readonly string[] | Corrupt;
+  /** Application locks in this environment (by id: `lock(id)`). */
+  readonly locks?: readonly LockSpec[] | Corrupt;
 }
+
+/** A lock id (the lock is `lock(id)`), or a lock as it is. */
+export type LockSpec = string | Lock;
 
 export interface EnvironmentSpec {
   /** Absent or null: `upstream` absent or null in config.json. */
   readonly upstream?: UpstreamSpec | null;
   readonly group?: string;
+  /** `deployWindows` of config.json, as JSON (read as the reader reads it). */
+  readonly deployWindows?: unknown;
   /** `CORRUPT`: config.json cannot be read (the other config fields are ignored). */
   readonly config?: Corrupt;
-  /** Environment lock ids. */
-  readonly locks?: readonly string[] | Corrupt;
-  /** Team -> its lock ids in this environment. */
-  readonly teamLocks?: Readonly<Record<string, readonly string[] | Corrupt>>;
+  /** Environment locks. */
+  readonly locks?: readonly LockSpec[] | Corrupt;
+  /** Team -> its locks in this environment. */
+  readonly teamLocks?: Readonly<Record<string, readonly LockSpec[] | Corrupt>>;
   readonly apps?: Readonly<Record<string, AppInEnvironmentSpec>>;
 }
 
@@ -60,6 +68,8 @@ export interface SnapshotSpec {
 }
 
 export const LATEST: UpstreamSpec = { latest: true };
+/** The instant the planner tests plan at, unless they say otherwise. */
+export const NOW = new Date('2026-11-26T10:00:00.000Z');
 export const from = (environment: string): UpstreamSpec => ({ environment });
 
 /** The blob id the builder gives the manifest of `app` release `version` for `environment`. */
@@ -104,10 +114,16 @@ function unreadable(file: string): Unreadable {
   return { ok: false, file, reason: `test: ${file} is corrupt` };
 }
 
-function lockMap(ids: readonly string[] | Corrupt | undefined, file: string): Readable<LockMap> {
-  if (ids === CORRUPT) return unreadable(file);
+function lockMap(specs: readonly LockSpec[] | Corrupt | undefined, file: string): Readable<LockMap> {
+  if (specs === CORRUPT) return unreadable(file);
   // Inserted in the order given, so that tests can check the planner sorts by lock id.
-  return ok(new Map((ids ?? []).map((id) => [id, lock(id)] as const)));
+  return ok(
+    new Map(
+      (specs ?? [])
+        .map((spec) => (typeof spec === 'string' ? lock(spec) : spec))
+        .map((l) => [l.lockId, l] as const),
+    ),
+  );
 }
 
 function version(value: number | Corrupt | undefined, file: string): Readable<number | undefined> {
@@ -119,11 +135,16 @@ function config(name: string, spec: EnvironmentSpec): Readable<EnvironmentConfig
   const raw: Record<string, unknown> = {};
   if (spec.upstream !== undefined) raw.upstream = spec.upstream === null ? null : { ...spec.upstream };
   if (spec.group !== undefined) raw.environmentGroup = spec.group;
+  if (spec.deployWindows !== undefined) raw.deployWindows = spec.deployWindows;
+  const windows = parseDeployWindows(spec.deployWindows);
   const upstream =
     spec.upstream === undefined || spec.upstream === null
       ? null
       : { latest: spec.upstream.latest === true, environment: spec.upstream.environment };
-  return ok({ upstream, environmentGroup: spec.group, raw });
+  const deployWindows: Readable<readonly DeployWindow[]> = windows.ok
+    ? ok(windows.windows)
+    : { ok: false, file: configFile(name), reason: windows.reason };
+  return ok({ upstream, environmentGroup: spec.group, deployWindows, raw });
 }
 
 function environment(name: string, spec: EnvironmentSpec): Environment {

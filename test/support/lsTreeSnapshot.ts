@@ -9,6 +9,7 @@ import { parseReleaseNumber } from '../../src/domain/names.js';
 import type { CatFileBatch } from '../../src/manifest/catFileBatch.js';
 import { gitOutput } from '../../src/manifest/git.js';
 import {
+  EMPTY_CONFIG,
   type EntryKind,
   invalidName,
   LINK_MAX_BYTES,
@@ -33,6 +34,7 @@ import type {
   Snapshot,
   Unreadable,
 } from '../../src/planning/model.js';
+import { lockBoundsProblem } from '../../src/planning/timedLocks.js';
 
 export const SYMLINK_MODE = '120000';
 
@@ -490,7 +492,9 @@ function buildLocks(
     };
     const ciLink = field('ci_link');
     const suggestedLifetime = field('suggested_lifetime');
-    locks.set(lockId, {
+    const validFrom = field('valid_from')?.trim();
+    const validUntil = field('valid_until')?.trim();
+    const lock: Lock = {
       lockId,
       message: field('message') ?? '',
       createdAt: (field('created_at') ?? '').trim(),
@@ -498,7 +502,12 @@ function buildLocks(
       createdByEmail: field('created_by_email') ?? '',
       ...(ciLink ? { ciLink } : {}),
       ...(suggestedLifetime ? { suggestedLifetime } : {}),
-    });
+      ...(validFrom ? { validFrom } : {}),
+      ...(validUntil ? { validUntil } : {}),
+    };
+    const problem = lockBoundsProblem(lock, `${directories.path}/${lockId}`);
+    if (problem) return problem;
+    locks.set(lockId, lock);
   }
   return { ok: true, value: locks };
 }
@@ -539,7 +548,7 @@ function readConfig(
   file: string,
   contents: Map<string, string>,
 ): Readable<EnvironmentConfig> {
-  if (!entry) return { ok: true, value: { upstream: null, environmentGroup: undefined, raw: {} } };
+  if (!entry) return { ok: true, value: EMPTY_CONFIG };
   const kind = kindOf(entry);
   if (kind !== 'file') return unreadable(file, notAFile(kind));
   if ((entry.size ?? 0) > METADATA_MAX_BYTES)

@@ -6,6 +6,7 @@ import { CatFileBatch } from '../../src/manifest/catFileBatch.js';
 import type { ManifestRepository } from '../../src/manifest/repository.js';
 import type { Lock, Readable, Snapshot } from '../../src/planning/model.js';
 import { buildOverview } from '../../src/services/overview.js';
+import { FIXED_TIME } from './appHarness.js';
 import { readSnapshotWithLsTree } from './lsTreeSnapshot.js';
 import { loadAllReleases } from './readSnapshot.js';
 
@@ -78,8 +79,15 @@ export async function expectTipSnapshotEqualsFullRead(
   return full;
 }
 
-/** The overview of a snapshot, with the deployment records it shows read from the repo. */
-export async function overviewOf(repo: ManifestRepository, snapshot: Snapshot): Promise<unknown> {
+/**
+ * The overview of a snapshot at `now` (the harness's clock), with the deployment records it
+ * shows read from the repo.
+ */
+export async function overviewOf(
+  repo: ManifestRepository,
+  snapshot: Snapshot,
+  now: Date = FIXED_TIME,
+): Promise<unknown> {
   const blobs: string[] = [];
   for (const environment of snapshot.environments.values()) {
     for (const app of environment.applications.values()) {
@@ -87,5 +95,5 @@ export async function overviewOf(repo: ManifestRepository, snapshot: Snapshot): 
       for (const oid of [deployedBy, deployedByEmail, deployedAt]) if (oid) blobs.push(oid);
     }
   }
-  return buildOverview(snapshot, await repo.readMetadataTexts(blobs));
+  return buildOverview(snapshot, await repo.readMetadataTexts(blobs), now);
 }
