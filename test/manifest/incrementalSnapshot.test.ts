@@ -54,6 +54,26 @@ describe('the snapshot after a write of the service', () => {
       { method: 'PUT', url: '/api/environments/dev/teams/shop/locks/audit', ...json({ message: 'audit' }) },
       { method: 'PUT', url: '/api/environment-groups/prod/locks/xmas', ...json({ message: 'freeze' }) },
       { method: 'DELETE', url: '/api/environment-groups/prod/locks/xmas', headers },
+      // A timed lock, then the same lock without its bounds: the bound files go.
+      {
+        method: 'PUT',
+        url: '/api/environments/staging/locks/timed',
+        ...json({
+          message: 'later',
+          validFrom: '2026-12-20T00:00:00+01:00',
+          validUntil: '2027-01-02T00:00:00Z',
+        }),
+      },
+      { method: 'PUT', url: '/api/environments/staging/locks/timed', ...json({ message: 'now' }) },
+      {
+        method: 'POST',
+        url: '/api/environments/prod-de',
+        ...json({
+          upstream: { environment: 'staging' },
+          environmentGroup: 'prod',
+          deployWindows: [{ days: ['mon'], start: '09:00', end: '16:00', timeZone: 'Europe/Berlin' }],
+        }),
+      },
       {
         method: 'POST',
         url: '/api/environments/qa',

@@ -8,6 +8,9 @@ export interface LockFixture {
   createdAt?: string;
   ciLink?: string;
   suggestedLifetime?: string;
+  /** Written as valid_from / valid_until (a timed lock). */
+  validFrom?: string;
+  validUntil?: string;
 }
 
 export interface EnvironmentFixture {
@@ -53,6 +56,8 @@ export function layoutFiles({ environments = {}, apps = {} }: LayoutFixture): Fi
     files[`${path}/created_at`] = full.createdAt;
     if (full.ciLink !== undefined) files[`${path}/ci_link`] = full.ciLink;
     if (full.suggestedLifetime !== undefined) files[`${path}/suggested_lifetime`] = full.suggestedLifetime;
+    if (full.validFrom !== undefined) files[`${path}/valid_from`] = full.validFrom;
+    if (full.validUntil !== undefined) files[`${path}/valid_until`] = full.validUntil;
   };
   for (const [app, { team, releases }] of Object.entries(apps)) {
     if (team !== undefined) files[`applications/${app}/team`] = team;
