@@ -90,6 +90,8 @@ export function buildRequest(
           message: command.message,
           ...(command.ciLink !== undefined && { ciLink: command.ciLink }),
           ...(command.suggestedLifetime !== undefined && { suggestedLifetime: command.suggestedLifetime }),
+          ...(command.validFrom !== undefined && { validFrom: command.validFrom }),
+          ...(command.validUntil !== undefined && { validUntil: command.validUntil }),
         }),
       );
     case 'delete-lock':

@@ -46,7 +46,8 @@ export function formatEnvs(envs: EnvsPrognoses): string[] {
 
 function formatEnv(name: string, env: EnvPrognosis): string[] {
   if (env.skipCause !== undefined) {
-    const lines = [`${name}: skipped, ${env.skipCause}`];
+    const next = env.nextWindowStart ? ` (the next deploy window opens at ${env.nextWindowStart})` : '';
+    const lines = [`${name}: skipped, ${env.skipCause}${next}`];
     for (const lock of Object.values(env.envLocks ?? {})) lines.push(`    env lock ${describeLock(lock)}`);
     return lines;
   }
@@ -70,7 +71,9 @@ function formatEnv(name: string, env: EnvPrognosis): string[] {
 function describeLock(lock: LockView): string {
   const by = lock.createdBy?.name ? ` by ${lock.createdBy.name}` : '';
   const link = lock.ciLink ? ` ${lock.ciLink}` : '';
-  return `${lock.lockId}: ${JSON.stringify(lock.message)}${by}${link}`;
+  const from = lock.validFrom ? ` from ${lock.validFrom}` : '';
+  const until = lock.validUntil ? ` until ${lock.validUntil}` : '';
+  return `${lock.lockId}: ${JSON.stringify(lock.message)}${by}${link}${from}${until}`;
 }
 
 export type WriteCommand = Extract<
@@ -89,7 +92,7 @@ export function formatWrite(command: WriteCommand, status: number, body: unknown
         : `Release ${version} of '${command.application}' already exists with these manifests: nothing changed`;
     }
     case 'create-lock':
-      return `Created lock '${command.lockId}' ${describeScope(command.scope)}`;
+      return `Created lock '${command.lockId}' ${describeScope(command.scope)}${describeInForce(answer)}`;
     case 'delete-lock':
       return `Deleted lock '${command.lockId}' ${describeScope(command.scope)}`;
     case 'delete-environment':
@@ -97,6 +100,16 @@ export function formatWrite(command: WriteCommand, status: number, body: unknown
         typeof answer.commitId === 'string' ? ` (commit ${answer.commitId})` : ''
       }`;
   }
+}
+
+/** For a timed lock: its interval, and whether it blocks now (the server's answer says). */
+function describeInForce(answer: Record<string, unknown>): string {
+  const { validFrom, validUntil, inForce } = answer;
+  if (typeof validFrom !== 'string' && typeof validUntil !== 'string') return '';
+  const from = typeof validFrom === 'string' ? ` from ${validFrom}` : '';
+  const until = typeof validUntil === 'string' ? ` until ${validUntil}` : '';
+  const now = inForce === true ? 'in force now' : inForce === false ? 'not in force now' : '';
+  return `, in force${from}${until}${now ? ` (${now})` : ''}`;
 }
 
 function describeScope(scope: LockScope): string {

@@ -42,6 +42,9 @@ export type Command =
       readonly message: string;
       readonly ciLink?: string;
       readonly suggestedLifetime?: string;
+      /** RFC 3339: a timed lock (a freeze planned ahead), in force only in [validFrom, validUntil). */
+      readonly validFrom?: string;
+      readonly validUntil?: string;
     }
   | { readonly kind: 'delete-lock'; readonly scope: LockScope; readonly lockId: string }
   | { readonly kind: 'get-deployment-commit'; readonly environment: string; readonly application: string }
@@ -76,6 +79,16 @@ const CI_LINK = string('ci_link', 'the link to the CI run, recorded in the commi
 const LOCK_ID_FLAG = string('lockID', 'the ID of the lock (must be set exactly once)');
 const MESSAGE = string('message', 'lock message (must be set at most once)');
 const LIFETIME_FLAG = string('suggested_lifetime', 'the suggested lifetime of the lock, e.g. 4h, 2d, 1w');
+const VALID_FROM_FLAG = string(
+  'valid_from',
+  'the lock is in force only from this time on, RFC 3339, e.g. 2026-12-20T00:00:00Z (Trainyard only)',
+);
+const VALID_UNTIL_FLAG = string(
+  'valid_until',
+  'the lock is in force only until this time, RFC 3339, e.g. 2027-01-02T00:00:00Z (Trainyard only)',
+);
+// RFC 3339 with an offset; the server checks that the day exists and that the interval is ahead.
+const RFC_3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:[Zz]|[+-]\d{2}:\d{2})$/;
 
 function checkName(flag: string, value: string, maxLength = 63): void {
   if (value.length > maxLength || !NAME.test(value)) {
@@ -105,6 +118,15 @@ function checkCiLink(value: string): string {
   const oneLine = !/[\s\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(value);
   if (!url || !oneLine || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.host === '') {
     throw new UsageError(`provided invalid --ci_link value '${value}'`);
+  }
+  return value;
+}
+
+function checkTime(flag: string, value: string): string {
+  if (!RFC_3339.test(value) || Number.isNaN(Date.parse(value))) {
+    throw new UsageError(
+      `provided invalid --${flag} value '${value}': it must be an RFC 3339 time, e.g. 2026-12-20T00:00:00Z`,
+    );
   }
   return value;
 }
@@ -361,7 +383,15 @@ function lockSubcommand(action: 'create' | 'delete', kind: ScopeKind): Subcomman
   return {
     name: `create-${SCOPE_NAMES[kind]}-lock`,
     summary: `create (or replace) ${what}`,
-    flags: [...SCOPE_FLAGS[kind], LOCK_ID_FLAG, MESSAGE, CI_LINK, LIFETIME_FLAG],
+    flags: [
+      ...SCOPE_FLAGS[kind],
+      LOCK_ID_FLAG,
+      MESSAGE,
+      CI_LINK,
+      LIFETIME_FLAG,
+      VALID_FROM_FLAG,
+      VALID_UNTIL_FLAG,
+    ],
     build(flags) {
       const lockId = flags.exactlyOnce('lockID');
       const scope = lockScope(kind, flags);
@@ -370,6 +400,17 @@ function lockSubcommand(action: 'create' | 'delete', kind: ScopeKind): Subcomman
       if (ciLink !== undefined) checkCiLink(ciLink);
       const suggestedLifetime = flags.atMostOnce('suggested_lifetime');
       if (suggestedLifetime !== undefined) checkLifetime(suggestedLifetime);
+      const validFrom = flags.atMostOnce('valid_from');
+      if (validFrom !== undefined) checkTime('valid_from', validFrom);
+      const validUntil = flags.atMostOnce('valid_until');
+      if (validUntil !== undefined) checkTime('valid_until', validUntil);
+      if (
+        validFrom !== undefined &&
+        validUntil !== undefined &&
+        Date.parse(validFrom) >= Date.parse(validUntil)
+      ) {
+        throw new UsageError('the --valid_from time must be before the --valid_until time');
+      }
       // Kuberpult asks a message of team locks only.
       if (kind === 'team' && message === undefined) {
         throw new UsageError('the --message arg is required for lock creation');
@@ -386,6 +427,8 @@ function lockSubcommand(action: 'create' | 'delete', kind: ScopeKind): Subcomman
         message: message ?? '',
         ...optional('ciLink', ciLink),
         ...optional('suggestedLifetime', suggestedLifetime),
+        ...optional('validFrom', validFrom),
+        ...optional('validUntil', validUntil),
       };
     },
   };

@@ -361,6 +361,30 @@ describe('trainyard with invalid arguments', () => {
       "cannot read the manifest file '/nonexistent/m.yaml': ENOENT",
     ],
     [['get-commit-deployments', '-commit', 'abc'], 'the commit hash: abc is invalid'],
+    [
+      ['create-group-lock', '-environment-group', 'prod', '-lockID', 'xmas', '-valid_from', 'tomorrow'],
+      "provided invalid --valid_from value 'tomorrow': it must be an RFC 3339 time",
+    ],
+    [
+      ['create-env-lock', '-environment', 'dev', '-lockID', 'x', '-valid_until', '2027-01-02'],
+      "provided invalid --valid_until value '2027-01-02'",
+    ],
+    [
+      [
+        'create-app-lock',
+        ...['-environment', 'dev', '-application', 'checkout', '-lockID', 'x'],
+        ...['-valid_from', '2027-01-02T00:00:00Z', '-valid_until', '2026-12-20T00:00:00Z'],
+      ],
+      'the --valid_from time must be before the --valid_until time',
+    ],
+    [
+      [
+        'create-env-lock',
+        ...['-environment', 'dev', '-lockID', 'x'],
+        ...['-valid_until', '2027-01-02T00:00:00Z', '-valid_until', '2027-01-03T00:00:00Z'],
+      ],
+      'the --valid_until arg must be set at most once',
+    ],
     [['deploy'], 'unknown subcommand deploy'],
     [[], 'a subcommand must be specified'],
   ])('%j exits 2: %s, and sends nothing', async (args, message) => {

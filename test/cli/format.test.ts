@@ -37,6 +37,46 @@ describe('formatResponse', () => {
     ]);
   });
 
+  it('names the next deploy window of an environment outside its windows, and the bounds of timed locks', () => {
+    const lock = (lockId: string, bounds: object) => ({
+      lockId,
+      message: 'freeze',
+      createdBy: { name: 'Ana', email: 'ana@example.com' },
+      ...bounds,
+    });
+    expect(
+      formatResponse(
+        { ...TRAIN, kind: 'prognosis' },
+        {
+          envsPrognoses: {
+            'prod-de': {
+              skipCause: 'ENV_OUTSIDE_DEPLOY_WINDOW',
+              nextWindowStart: '2026-11-24T08:00:00.000Z',
+            },
+            'prod-fr': {
+              skipCause: 'ENV_IS_LOCKED',
+              envLocks: {
+                xmas: lock('xmas', { validFrom: '2026-12-20T00:00:00Z', validUntil: '2027-01-02T00:00:00Z' }),
+              },
+            },
+            'prod-us': {
+              skipCause: 'ENV_IS_LOCKED',
+              envLocks: { incident: lock('incident', { validUntil: '2026-11-27T00:00:00Z' }) },
+            },
+          },
+        },
+      ),
+    ).toEqual([
+      "Prognosis of a release train to environment group 'prod':",
+      'prod-de: skipped, ENV_OUTSIDE_DEPLOY_WINDOW (the next deploy window opens at 2026-11-24T08:00:00.000Z)',
+      'prod-fr: skipped, ENV_IS_LOCKED',
+      '    env lock xmas: "freeze" by Ana from 2026-12-20T00:00:00Z until 2027-01-02T00:00:00Z',
+      'prod-us: skipped, ENV_IS_LOCKED',
+      '    env lock incident: "freeze" by Ana until 2026-11-27T00:00:00Z',
+      'prognosis only: nothing was written',
+    ]);
+  });
+
   it('says when a train wrote nothing, and that a prognosis never writes', () => {
     const empty = { envsPrognoses: { dev: { appsPrognoses: { prognoses: {} } } } };
     expect(

@@ -263,6 +263,51 @@ describe('every subcommand against the app', () => {
     expect(again.stderr).toContain('(LOCK_NOT_FOUND)');
   });
 
+  it('create-group-lock with --valid_from and --valid_until: a freeze planned ahead, not in force yet', async () => {
+    const run = await runCli([
+      '--url',
+      url,
+      'create-group-lock',
+      '--environment-group',
+      'prod',
+      '--lockID',
+      'xmas',
+      '--message',
+      'holiday freeze',
+      '--valid_from',
+      '2026-12-20T00:00:00+01:00',
+      '--valid_until=2027-01-02T00:00:00+01:00',
+    ]);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toBe(
+      "Created lock 'xmas' on environment group 'prod', in force from 2026-12-19T23:00:00.000Z until 2027-01-01T23:00:00.000Z (not in force now)\n",
+    );
+    expect(harness.fixture.show('environments/prod-de/locks/xmas/valid_from')).toBe(
+      '2026-12-19T23:00:00.000Z',
+    );
+    expect(harness.fixture.show('environments/prod-de/locks/xmas/valid_until')).toBe(
+      '2027-01-01T23:00:00.000Z',
+    );
+
+    // An interval already over: the server's 400, exit 1, nothing written.
+    const before = harness.fixture.tip();
+    const over = await runCli([
+      '--url',
+      url,
+      'create-env-lock',
+      '--environment',
+      'dev',
+      '--lockID',
+      'old',
+      '--valid_until',
+      '2020-01-01T00:00:00Z',
+    ]);
+    expect(over.code).toBe(1);
+    expect(over.stderr).toContain('validUntil 2020-01-01T00:00:00Z is not in the future');
+    expect(harness.fixture.tip()).toBe(before);
+  });
+
   it('delete-environment removes one that nothing takes versions from, and exits 1 for one in use', async () => {
     const deleted = await runCli([
       '--url',
@@ -419,6 +464,10 @@ describe('what trainyard sends', () => {
       'https://ci.example.com/2',
       '-suggested_lifetime',
       '1w',
+      '-valid_from',
+      '2026-12-20T00:00:00Z',
+      '-valid_until',
+      '2027-01-02T00:00:00+01:00',
     ]);
     expect(create.code).toBe(0);
     expect(seen[0]).toMatchObject({ method: 'PUT', url: '/api/environments/dev/lock/team/shop/audit' });
@@ -428,6 +477,8 @@ describe('what trainyard sends', () => {
       message: 'audit week',
       ciLink: 'https://ci.example.com/2',
       suggestedLifetime: '1w',
+      validFrom: '2026-12-20T00:00:00Z',
+      validUntil: '2027-01-02T00:00:00+01:00',
     });
     answer = () => [204, ''];
     const remove = await runCli([
