@@ -14,6 +14,7 @@ import { planDeleteEnvironment, planSetEnvironment } from '../planning/environme
 import { type LockInput, type LockTarget, planCreateLock, planDeleteLock } from '../planning/locks.js';
 import type { Snapshot } from '../planning/model.js';
 import { planCreateRelease, type ReleaseManifest, type ReleaseRequest } from '../planning/releases.js';
+import { withExpiredLocksRemoved } from '../planning/timedLocks.js';
 import type { ManifestWriter, WriteContext, WriteOptions, WriteResult } from './manifestWriter.js';
 import { toLockView } from './prognosisView.js';
 
@@ -65,9 +66,10 @@ export async function permittedWrite<T>(
   }
   return writer.write(
     caller,
-    (context) => {
+    async (context) => {
       permissions.require(caller, permission.action, permission.targets(context.snapshot));
-      return plan(context);
+      // windows.md: a write that touches an environment takes its expired timed locks with it.
+      return withExpiredLocksRemoved(context.snapshot, await plan(context), context.time);
     },
     options,
   );

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { FIXED_TIME, type Harness, harnessPerTest } from '../support/appHarness.js';
 import { AUTHOR_HEADERS, expectError } from '../support/httpExpectations.js';
 import { type LockFixture, layoutFiles } from '../support/layout.js';
+import { expectTipSnapshotEqualsFullRead } from '../support/snapshotEquality.js';
 
 const start = harnessPerTest();
 const realClock = { clock: () => new Date() };
@@ -393,10 +394,42 @@ describe('timed locks', () => {
     expect(queued.json().outcome).toBe('queued');
 
     now = at(2 * hour);
-    const thawed = await h.app.inject({ method: 'PUT', url: '/api/environment-groups/prod/releasetrain' });
+    const over = (await h.app.inject({ url: '/api/overview' })).json().environmentGroups;
+    expect(
+      over.find((group: { environmentGroupName: string }) => group.environmentGroupName === 'prod'),
+    ).toMatchObject({
+      environments: [{ locks: { freeze: { inForce: false } } }, { locks: { freeze: { inForce: false } } }],
+    });
+    // A write elsewhere leaves the expired lock; the train, which touches both, removes it.
+    await h.app.inject({
+      method: 'PUT',
+      url: '/api/environments/dev/locks/other',
+      payload: { message: 'm' },
+    });
+    expect(h.fixture.modeOf('environments/prod-de/locks/freeze/valid_until')).toBeDefined();
+    const thawed = await h.app.inject({
+      method: 'PUT',
+      url: '/api/environment-groups/prod/releasetrain',
+      headers: { 'x-request-id': 'req-thaw' },
+    });
     expect(thawed.statusCode, thawed.body).toBe(200);
     expect(thawed.json().envsPrognoses).toEqual({ 'prod-de': DEPLOY_2, 'prod-fr': DEPLOY_2 });
     expect(deployedIn(h, 'prod-fr')).toBe('../../../../applications/checkout/releases/2');
+    for (const environment of ['prod-de', 'prod-fr']) {
+      expect(
+        h.fixture.modeOf(`environments/${environment}/locks/freeze/message`),
+        environment,
+      ).toBeUndefined();
+    }
+    const message = h.fixture.git(['log', '-1', '--format=%B', 'main']);
+    const until = at(2 * hour).toISOString();
+    expect(message).toContain(
+      `\n\nRemoved lock "freeze" on environment "prod-de": it was in force until ${until}\n` +
+        `Removed lock "freeze" on environment "prod-fr": it was in force until ${until}\n\n` +
+        'Release-Train-Target: prod\nRequest-Id: req-thaw\n',
+    );
+    // What the service keeps of the commit is what git has.
+    await expectTipSnapshotEqualsFullRead(h.repo, h.fixture.path, { kept: true });
   });
 
   it('reads bounds written by others as they are, and a bound that is no time is a corrupt lock', async () => {

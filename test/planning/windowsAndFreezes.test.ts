@@ -13,7 +13,12 @@ import {
   planReleaseTrain,
   type ReleaseTrainPlan,
 } from '../../src/planning/releaseTrain.js';
-import { lockExpired, lockInForce, locksInForce } from '../../src/planning/timedLocks.js';
+import {
+  lockExpired,
+  lockInForce,
+  locksInForce,
+  withExpiredLocksRemoved,
+} from '../../src/planning/timedLocks.js';
 import {
   blobId,
   buildSnapshot,
@@ -341,5 +346,69 @@ describe('creating a timed lock', () => {
   ])('refuses %s (400, nothing written)', (_name, validFrom, validUntil, message) => {
     expect(() => create(validFrom, validUntil)).toThrow(AppError);
     expect(() => create(validFrom, validUntil)).toThrow(message);
+  });
+});
+
+describe('removing expired locks with the next write that touches their environment', () => {
+  const EXPIRED = timedLock('over', '2026-11-01T00:00:00Z', '2026-11-23T10:00:00Z');
+  const RUNNING = timedLock('running', undefined, '2026-11-23T10:00:00.001Z');
+  const snapshot = deepFreeze(
+    buildSnapshot({
+      environments: {
+        dev: {
+          locks: [EXPIRED, RUNNING, lock('plain')],
+          teamLocks: { shop: [timedLock('team-over', undefined, '2026-11-22T00:00:00Z')] },
+          apps: { web: { version: 1, locks: [timedLock('app-over', undefined, '2026-11-22T00:00:00Z')] } },
+        },
+        prod: { locks: [timedLock('prod-over', undefined, '2026-11-22T00:00:00Z')] },
+      },
+      applications: { web: { releases: { 1: ['dev'] } } },
+    }),
+  );
+  const write = (path: string, message = 'Did something\n\nRequest-Id: r') => ({
+    changes: [{ kind: 'file', path, content: 'x' }] as const,
+    message,
+    result: 'done',
+  });
+
+  it('removes each expired lock of the touched environments, one line each before the trailers', () => {
+    const planned = withExpiredLocksRemoved(snapshot, write('environments/dev/config.json'), MONDAY_10_UTC);
+    expect(planned.changes.slice(1)).toEqual([
+      { kind: 'delete', path: 'environments/dev/locks/over' },
+      { kind: 'delete', path: 'environments/dev/teams/shop/locks/team-over' },
+      { kind: 'delete', path: 'environments/dev/applications/web/locks/app-over' },
+    ]);
+    expect(planned.message).toBe(
+      [
+        'Did something',
+        '',
+        'Removed lock "over" on environment "dev": it was in force until 2026-11-23T10:00:00Z',
+        'Removed lock "team-over" on team "shop" in environment "dev": it was in force until 2026-11-22T00:00:00Z',
+        'Removed lock "app-over" on application "web" in environment "dev": it was in force until 2026-11-22T00:00:00Z',
+        '',
+        'Request-Id: r',
+      ].join('\n'),
+    );
+    expect(planned.result).toBe('done');
+  });
+
+  it('leaves environments the write does not touch, writes that change nothing, and locks the write itself writes', () => {
+    const elsewhere = write('applications/web/team');
+    expect(withExpiredLocksRemoved(snapshot, elsewhere, MONDAY_10_UTC)).toBe(elsewhere);
+    const nothing = { changes: [], message: '', result: 'done' };
+    expect(withExpiredLocksRemoved(snapshot, nothing, MONDAY_10_UTC)).toBe(nothing);
+    // A new lock with the id of an expired one: the write replaces it, it is not removed after.
+    const replacing = {
+      changes: [
+        { kind: 'delete', path: 'environments/prod/locks/prod-over' },
+        { kind: 'file', path: 'environments/prod/locks/prod-over/message', content: 'again' },
+      ] as const,
+      message: 'Created lock\n\nRequest-Id: r',
+      result: 'done',
+    };
+    expect(withExpiredLocksRemoved(snapshot, replacing, MONDAY_10_UTC)).toBe(replacing);
+    // A moment earlier, nothing has expired.
+    const early = write('environments/dev/config.json');
+    expect(withExpiredLocksRemoved(snapshot, early, at('2026-11-21T00:00:00Z'))).toBe(early);
   });
 });
