@@ -17,7 +17,7 @@ export class OverviewService {
   constructor(
     private readonly repo: RepositoryReader,
     /** "Now" of the timed locks' inForce and the deploy windows. */
-    private readonly clock: () => Date = () => new Date(),
+    private readonly clock: () => Date,
   ) {}
 
   async read(): Promise<Overview> {
