@@ -125,7 +125,12 @@ describe('readSnapshot on a healthy repo', () => {
     const fixture = await createFixtureRepo(healthyLayout());
     const snapshot = await openAdapter(fixture.path).readTipSnapshot();
     const production = snapshot.environments.get('production')!;
-    expect(ok(production.config)).toEqual({ upstream: null, environmentGroup: undefined, raw: {} });
+    expect(ok(production.config)).toEqual({
+      upstream: null,
+      environmentGroup: undefined,
+      deployWindows: { ok: true, value: [] },
+      raw: {},
+    });
     expect([...ok(production.locks).keys()]).toEqual(['prod-lock']);
   });
 
