@@ -102,6 +102,7 @@ describe('trainyard against the app', () => {
     expect(JSON.parse(run.stdout)).toEqual({
       target: 'prod',
       commitId: harness.fixture.tip(),
+      planId: expect.stringMatching(/^[0-9a-f]{64}$/),
       envsPrognoses: PROD_PROGNOSIS,
     });
   });
