@@ -3,12 +3,14 @@
 // of that id, and a 412 names the current one.
 import { createHash } from 'node:crypto';
 import { AppError } from '../domain/errors.js';
-import { canonicalPlanText } from '../planning/planId.js';
+import { canonicalPlanPieces } from '../planning/planId.js';
 import type { ReleaseTrainPlan } from '../planning/releaseTrain.js';
 import { toEnvsPrognoses } from './prognosisView.js';
 
 export function planIdOf(plan: ReleaseTrainPlan): string {
-  return createHash('sha256').update(canonicalPlanText(plan)).digest('hex');
+  const hash = createHash('sha256');
+  for (const piece of canonicalPlanPieces(plan)) hash.update(piece);
+  return hash.digest('hex');
 }
 
 /** 412: the plan on the tip the train would commit to is not one the caller approved; nothing was written. */

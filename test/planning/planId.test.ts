@@ -34,18 +34,18 @@ const SPEC: SnapshotSpec = {
 };
 
 describe('canonicalPlanText', () => {
-  it('is one line per decision: target, resolved type, team, each environment, each app', () => {
+  it('is one line per decision: target, resolved type, team, each environment with its apps', () => {
     expect(canonicalPlanText(planOf(buildSnapshot(SPEC)))).toBe(
       [
         'trainyard-plan 1',
         'target prod',
         'type environmentGroup',
         'team ',
-        'env prod-a train',
-        'env prod-b skip ENV_IS_LOCKED',
-        'env prod-c skip ENV_HAS_NO_UPSTREAM',
-        'app prod-a api deploy 2 blob:api@2:prod-a',
-        'app prod-a web skip APP_ALREADY_IN_UPSTREAM_VERSION',
+        'env prod-a',
+        ' api 2 blob:api@2:prod-a',
+        ' web APP_ALREADY_IN_UPSTREAM_VERSION',
+        'env prod-b ENV_IS_LOCKED',
+        'env prod-c ENV_HAS_NO_UPSTREAM',
         '',
       ].join('\n'),
     );
