@@ -79,7 +79,9 @@ function formatDiff({ manifestDiff = '', manifestDiffTruncated }: AppPrognosis):
   return [
     ...lines.map((line) => `    ${line}`),
     ...(manifestDiffTruncated
-      ? ['    (diff cut: larger than the server shows; see the manifests in the repo)']
+      ? [
+          `    (diff ${lines.length === 0 ? 'not shown' : 'cut'}: over the server's bounds of 64 KiB per diff, 4 MiB per answer, 1 MiB per manifest; ask for one environment or team)`,
+        ]
       : []),
   ];
 }
