@@ -107,6 +107,17 @@ async function main(): Promise<void> {
       );
     }
     console.log(`  peak RSS of the service: ${median('peakRssMiB').toFixed(0)} MiB`);
+    const diffRuns: DiffResult[] = [];
+    for (let run = 0; run < RUNS; run++) {
+      await gitOutput(repo, ['update-ref', 'refs/heads/main', base]);
+      diffRuns.push(await measureDiffs(repo));
+    }
+    const diffMedian = (key: keyof DiffResult) => medianOf(diffRuns.map((result) => result[key]));
+    console.log(
+      `  prognosis with ?diff=true (after a plain one): ${ms(diffMedian('diffPrognosis'))}, plain ${ms(diffMedian('plainPrognosis'))}; ` +
+        `answer ${diffMedian('diffMiB').toFixed(1)} MiB (plain ${diffMedian('plainMiB').toFixed(1)} MiB), ` +
+        `${diffMedian('diffs')} diffs, ${diffMedian('cut')} cut; peak RSS ${diffMedian('peakRssMiB').toFixed(0)} MiB`,
+    );
     await gitOutput(repo, ['update-ref', 'refs/heads/main', base]);
     const remote = await measureRemote(repo);
     console.log(
@@ -151,6 +162,56 @@ async function measure(repo: string, base: string): Promise<RunResult> {
       deployments,
       lsTree,
       fastImport,
+      peakRssMiB: await peakRssMiB(service.child),
+    };
+  } finally {
+    service.child.kill('SIGTERM');
+    await new Promise((done) => service.child.once('exit', done));
+  }
+}
+
+interface DiffResult {
+  plainPrognosis: number;
+  diffPrognosis: number;
+  plainMiB: number;
+  diffMiB: number;
+  diffs: number;
+  cut: number;
+  peakRssMiB: number;
+}
+
+/**
+ * Manifest diffs (plans.md), not a target: a fresh service, a plain prognosis of the group (reads
+ * the snapshot and the release manifests), then the same with ?diff=true (reads every deployed
+ * and release manifest of the plan's deployments and diffs them).
+ */
+async function measureDiffs(repo: string): Promise<DiffResult> {
+  const service = await startService(repo);
+  try {
+    const prognosisUrl = `${service.url}/api/environment-groups/prod/releasetrain/prognosis`;
+    await request('GET', prognosisUrl);
+    let plain = '';
+    const plainPrognosis = await timeIt(async () => {
+      plain = await request('GET', prognosisUrl);
+    });
+    let withDiffs = '';
+    const diffPrognosis = await timeIt(async () => {
+      withDiffs = await request('GET', `${prognosisUrl}?diff=true`);
+    });
+    const apps = Object.values(
+      (JSON.parse(withDiffs) as { envsPrognoses: Record<string, { appsPrognoses?: { prognoses: object } }> })
+        .envsPrognoses,
+    ).flatMap((environment) => Object.values(environment.appsPrognoses?.prognoses ?? {})) as {
+      manifestDiff?: string;
+      manifestDiffTruncated?: boolean;
+    }[];
+    return {
+      plainPrognosis,
+      diffPrognosis,
+      plainMiB: Buffer.byteLength(plain) / 2 ** 20,
+      diffMiB: Buffer.byteLength(withDiffs) / 2 ** 20,
+      diffs: apps.filter((app) => app.manifestDiff !== undefined).length,
+      cut: apps.filter((app) => app.manifestDiffTruncated === true).length,
       peakRssMiB: await peakRssMiB(service.child),
     };
   } finally {

@@ -50,12 +50,19 @@ export function buildRequest(
     case 'release-train':
     case 'prognosis': {
       const base = command.group ? 'environment-groups' : 'environments';
-      const query = command.team === undefined ? '' : `?team=${encodeURIComponent(command.team)}`;
+      const query = new URLSearchParams();
+      if (command.team !== undefined) query.set('team', command.team);
+      if (command.diff) query.set('diff', 'true');
+      const search = query.size === 0 ? '' : `?${query}`;
       const path = `/api/${base}/${segment(command.target)}/releasetrain`;
-      if (command.kind === 'prognosis') return at('GET', `${path}/prognosis${query}`);
+      if (command.kind === 'prognosis') return at('GET', `${path}/prognosis${search}`);
+      // The approved plan or nothing: the server answers 412 when the plan is another now.
+      if (command.approvedPlan) headers['if-match'] = `"${command.approvedPlan.planId}"`;
       const body = command.ciLink === undefined ? undefined : json({ ciLink: command.ciLink });
-      return at('PUT', `${path}${query}`, body);
+      return at('PUT', `${path}${search}`, body);
     }
+    case 'planned-release-train':
+      throw new Error('the plan file is read first: its train is a release-train');
     case 'release': {
       const fields: FormField[] = [{ name: 'application', value: command.application }];
       for (const { environment, file } of command.manifests) {
@@ -153,8 +160,21 @@ export interface ClientOptions {
 }
 
 export type CallResult =
-  | { readonly ok: true; readonly status: number; readonly body: string }
-  | { readonly ok: false; readonly message: string };
+  | {
+      readonly ok: true;
+      readonly status: number;
+      readonly body: string;
+      /** The ETag header (a prognosis's plan id), when there is one. */
+      readonly etag: string | undefined;
+    }
+  | {
+      readonly ok: false;
+      readonly message: string;
+      /** The server's answer, when it gave one (a 412's current plan). */
+      readonly answer?: { readonly status: number; readonly body: string };
+      /** Attempts made: with more than one, an earlier one may have written after all. */
+      readonly attempts: number;
+    };
 
 // Errors of a connection that was never made: nothing reached the server.
 const NOT_CONNECTED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
@@ -182,22 +202,35 @@ export async function call(request: Request, options: ClientOptions): Promise<Ca
     } catch (error) {
       lastProblem = describeFailure(error, options.timeoutSeconds);
       if (!request.repeatable && !NOT_CONNECTED.has(causeCode(error))) {
-        return { ok: false, message: `${lastProblem} (not retried: the release may have been created)` };
+        return {
+          ok: false,
+          message: `${lastProblem} (not retried: the release may have been created)`,
+          attempts: attempt,
+        };
       }
       continue;
     }
-    if (response.ok) return { ok: true, status: response.status, body };
+    if (response.ok) {
+      return { ok: true, status: response.status, body, etag: response.headers.get('etag') ?? undefined };
+    }
     const problem = `${request.method} ${request.url} answered ${response.status}: ${errorText(body)}`;
-    if (response.status < 500) return { ok: false, message: problem };
+    const answer = { status: response.status, body };
+    if (response.status < 500) return { ok: false, message: problem, answer, attempts: attempt };
     lastProblem = problem;
     // 503: the server wrote nothing (busy, or its identity provider is down).
     if (!request.repeatable && response.status !== 503) {
-      return { ok: false, message: `${problem} (not retried: the release may have been created)` };
+      return {
+        ok: false,
+        message: `${problem} (not retried: the release may have been created)`,
+        answer,
+        attempts: attempt,
+      };
     }
   }
   return {
     ok: false,
     message: `${lastProblem} (gave up after ${attempts} attempt${attempts === 1 ? '' : 's'})`,
+    attempts,
   };
 }
 

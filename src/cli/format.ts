@@ -6,6 +6,7 @@ import type { EnvsPrognoses, LockView } from '../schemas/releaseTrain.js';
 import type { Command, LockScope, TrainCommand } from './subcommands.js';
 
 type EnvPrognosis = EnvsPrognoses[string];
+type AppPrognosis = NonNullable<EnvPrognosis['appsPrognoses']>['prognoses'][string];
 
 interface TrainLike {
   envsPrognoses?: unknown;
@@ -13,7 +14,8 @@ interface TrainLike {
   gitTag?: unknown;
 }
 
-export function formatResponse(command: TrainCommand, body: unknown): string[] {
+/** `planId`: the answer's ETag, the plan the prognosis shows or the train applied. */
+export function formatResponse(command: TrainCommand, body: unknown, planId?: string): string[] {
   const what = command.group ? 'environment group' : 'environment';
   const team = command.team === undefined ? '' : ` (team ${command.team})`;
   const heading =
@@ -27,8 +29,10 @@ export function formatResponse(command: TrainCommand, body: unknown): string[] {
       : {}
   ) as EnvsPrognoses;
   const lines = [heading, ...formatEnvs(envs)];
+  if (planId !== undefined) lines.push(`plan: ${planId}`);
   if (command.kind === 'prognosis') {
     lines.push('prognosis only: nothing was written');
+    if (command.out !== undefined) lines.push(`plan written to ${command.out}`);
   } else if (typeof response.commitId === 'string') {
     lines.push(`commit: ${response.commitId}`);
     if (typeof response.gitTag === 'string') lines.push(`tag: ${response.gitTag}`);
@@ -59,6 +63,7 @@ function formatEnv(name: string, env: EnvPrognosis): string[] {
     const prognosis = prognoses[app] ?? {};
     if (prognosis.deployedVersion !== undefined) {
       lines.push(`  ${app}: deploy version ${prognosis.deployedVersion.version}`);
+      if (prognosis.manifestDiff !== undefined) lines.push(...formatDiff(prognosis));
       continue;
     }
     lines.push(`  ${app}: skipped, ${prognosis.skipCause ?? 'no reason given'}`);
@@ -66,6 +71,20 @@ function formatEnv(name: string, env: EnvPrognosis): string[] {
     for (const lock of prognosis.teamLocks ?? []) lines.push(`    team lock ${describeLock(lock)}`);
   }
   return lines;
+}
+
+/** A manifest diff (?diff=true) under its app, indented; what is cut is said so. */
+function formatDiff({ manifestDiff = '', manifestDiffTruncated }: AppPrognosis): string[] {
+  const lines = manifestDiff === '' ? [] : manifestDiff.replace(/\n$/, '').split('\n');
+  if (lines.length === 0 && !manifestDiffTruncated) return ['    (the manifest stays the same)'];
+  return [
+    ...lines.map((line) => `    ${line}`),
+    ...(manifestDiffTruncated
+      ? [
+          `    (diff ${lines.length === 0 ? 'not shown' : 'cut'}: over the server's bounds of 64 KiB per diff, 4 MiB per answer, 1 MiB per manifest; ask for one environment or team)`,
+        ]
+      : []),
+  ];
 }
 
 function describeLock(lock: LockView): string {

@@ -15,6 +15,33 @@ export interface TrainCommand {
   readonly group: boolean;
   readonly team?: string;
   readonly ciLink?: string;
+  /** prognosis: write the answer with its plan id, target, type and team to this file. */
+  readonly out?: string;
+  /** prognosis: ask for the manifest diffs and print them. */
+  readonly diff?: boolean;
+  /** release-train: the plan a person approved (--plan): the train commits it or nothing (If-Match). */
+  readonly approvedPlan?: ApprovedPlan;
+}
+
+export interface ApprovedPlan {
+  readonly file: string;
+  readonly planId: string;
+  /** The approved prognosis, to say what differs when the plan changed. */
+  readonly envsPrognoses: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * release-train --plan: target, type and team come from the file, read before anything is sent
+ * (planFile.ts); the flags given beside it must agree with it.
+ */
+export interface PlannedTrainCommand {
+  readonly kind: 'planned-release-train';
+  readonly planFile: string;
+  readonly target?: string;
+  /** Given only when --use_env_group_target was. */
+  readonly group?: boolean;
+  readonly team?: string;
+  readonly ciLink?: string;
 }
 
 export interface ReleaseCommand {
@@ -34,6 +61,7 @@ export interface ReleaseCommand {
 
 export type Command =
   | TrainCommand
+  | PlannedTrainCommand
   | ReleaseCommand
   | {
       readonly kind: 'create-lock';
@@ -90,7 +118,7 @@ const VALID_UNTIL_FLAG = string(
 // RFC 3339 with an offset; the server checks that the day exists and that the interval is ahead.
 const RFC_3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:[Zz]|[+-]\d{2}:\d{2})$/;
 
-function checkName(flag: string, value: string, maxLength = 63): void {
+export function checkName(flag: string, value: string, maxLength = 63): void {
   if (value.length > maxLength || !NAME.test(value)) {
     throw new UsageError(
       `the --${flag} value '${value}' must match ${NAME.source} and be at most ${maxLength} characters`,
@@ -157,28 +185,69 @@ function trainSubcommand(kind: TrainCommand['kind']): Subcommand {
     flags: [
       string(
         'target-environment',
-        'the name of the environment (or group) to target with the release train (must be set exactly once)',
+        train
+          ? 'the name of the environment (or group) to target with the release train (must be set exactly once, unless --plan names it)'
+          : 'the name of the environment (or group) to target with the release train (must be set exactly once)',
       ),
       string('team', "only this team's apps are taken into account (must be set at most once)"),
       ...(train ? [CI_LINK] : []),
       bool('use_env_group_target', 'the target is an environment group'),
       USE_DEX_AUTH,
+      ...(train
+        ? [
+            string(
+              'plan',
+              'a plan file of `trainyard prognosis --out`: run exactly that plan or nothing (its target, type and team; flags given too must agree)',
+            ),
+          ]
+        : [
+            string(
+              'out',
+              'write the prognosis with its plan id, target, type and team to this file (for --plan)',
+            ),
+            bool('diff', 'show the manifest diff of every app to be deployed'),
+          ]),
     ],
     build(flags) {
+      const planFile = train ? flags.atMostOnce('plan') : undefined;
+      if (planFile !== undefined) return plannedTrain(planFile, flags);
       const target = flags.exactlyOnce('target-environment');
       const team = flags.atMostOnce('team');
       const ciLink = train ? flags.atMostOnce('ci_link') : undefined;
       if (ciLink !== undefined) checkCiLink(ciLink);
       checkName('target-environment', target);
       if (team !== undefined) checkName('team', team);
+      // Empty, as --out of get-commit-deployments: not given.
+      const out = train ? undefined : flags.atMostOnce('out') || undefined;
       return {
         kind,
         target,
         group: flags.bool('use_env_group_target'),
         ...optional('team', team),
         ...optional('ciLink', ciLink),
+        ...optional('out', out),
+        ...(!train && flags.bool('diff') ? { diff: true } : {}),
       };
     },
+  };
+}
+
+/** release-train --plan: the other flags are optional, each checked as without it. */
+function plannedTrain(planFile: string, flags: FlagValues): PlannedTrainCommand {
+  if (planFile === '') throw new UsageError('the --plan arg must name a file');
+  const target = flags.atMostOnce('target-environment');
+  const team = flags.atMostOnce('team');
+  const ciLink = flags.atMostOnce('ci_link');
+  if (ciLink !== undefined) checkCiLink(ciLink);
+  if (target !== undefined) checkName('target-environment', target);
+  if (team !== undefined) checkName('team', team);
+  return {
+    kind: 'planned-release-train',
+    planFile,
+    ...optional('target', target),
+    ...(flags.given('use_env_group_target') ? { group: flags.bool('use_env_group_target') } : {}),
+    ...optional('team', team),
+    ...optional('ciLink', ciLink),
   };
 }
 

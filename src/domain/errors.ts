@@ -25,6 +25,7 @@ export type ErrorCode =
   | 'LOCKED'
   | 'TAG_EXISTS'
   | 'ENVIRONMENT_IN_USE'
+  | 'PLAN_CHANGED'
   | 'BODY_TOO_LARGE'
   | 'UNSUPPORTED_MEDIA_TYPE'
   | 'HEADERS_TOO_LARGE'
@@ -43,6 +44,8 @@ export class AppError extends Error {
   readonly details: Readonly<Record<string, unknown>> | undefined;
   /** When trying again may work: after this many seconds. */
   readonly retryAfterSeconds: number | undefined;
+  /** Fields of the error answer beside the standard ones (a 412's current plan, plans.md). */
+  readonly fields: Readonly<Record<string, unknown>> | undefined;
 
   constructor(
     code: ErrorCode,
@@ -51,6 +54,7 @@ export class AppError extends Error {
       cause?: unknown;
       details?: Readonly<Record<string, unknown>>;
       retryAfterSeconds?: number;
+      fields?: Readonly<Record<string, unknown>>;
     },
   ) {
     super(message, options);
@@ -58,6 +62,7 @@ export class AppError extends Error {
     this.code = code;
     this.details = options?.details;
     this.retryAfterSeconds = options?.retryAfterSeconds;
+    this.fields = options?.fields;
   }
 }
 

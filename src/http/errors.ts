@@ -24,13 +24,15 @@ export function answerError(error: FastifyError, request: FastifyRequest, reply:
   else if (statusCode >= 500) request.log.warn({ code, message }, 'request failed');
   else request.log.info({ code, message }, 'request rejected');
   const details = error instanceof AppError ? error.details : undefined;
+  const fields = error instanceof AppError ? error.fields : undefined;
   if (error instanceof AppError) {
     if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
     if (error instanceof UnauthenticatedError) reply.header('www-authenticate', error.challenge);
   }
+  // The standard fields last: an error's own fields never replace them.
   return reply
     .code(statusCode)
-    .send({ ...errorBody(statusCode, code, message), ...(details ? { details } : {}) });
+    .send({ ...fields, ...errorBody(statusCode, code, message), ...(details ? { details } : {}) });
 }
 
 /**

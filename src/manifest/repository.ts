@@ -7,6 +7,7 @@ import { METADATA_MAX_BYTES, tooLarge } from '../planning/layout.js';
 import type { Snapshot } from '../planning/model.js';
 import { gitBlobId } from './blobId.js';
 import { CatFileBatch, type ObjectRead } from './catFileBatch.js';
+import { readDeployedManifests } from './deployedManifests.js';
 import {
   GitCommandError,
   type GitIdentity,
@@ -84,6 +85,15 @@ export interface RepositoryReader {
   readMetadataTexts(oids: Iterable<string>): Promise<Map<string, MetadataText>>;
   /** The text of blobs by id, each at most `maxBytes` (else its size); missing ones are left out. */
   readBlobTexts(oids: Iterable<string>, maxBytes: number): Promise<Map<string, MetadataText>>;
+  /**
+   * The deployed manifest of each app directory (`environments/<env>/applications/<app>`) at a
+   * commit, each at most `maxBytes` (else its size); apps without one are left out.
+   */
+  readDeployedManifests(
+    commitId: string,
+    directories: readonly string[],
+    maxBytes: number,
+  ): Promise<Map<string, MetadataText>>;
   /** The branch's commits that touch `paths`, newest first; none on an empty branch. */
   log(options: LogOptions): Promise<LogEntry[]>;
 }
@@ -364,6 +374,20 @@ export class ManifestRepository implements RepositoryReader, RepositoryHealth, R
       );
     });
     return texts;
+  }
+
+  /**
+   * The deployed manifest of each app directory (`environments/<env>/applications/<app>`) at a
+   * commit, each at most `maxBytes` (else its size); apps without one are left out.
+   * CorruptRepoError when its layout is broken.
+   */
+  async readDeployedManifests(
+    commitId: string,
+    directories: readonly string[],
+    maxBytes: number,
+  ): Promise<Map<string, MetadataText>> {
+    const hashBytes = (await this.objectFormat()) === 'sha256' ? 32 : 20;
+    return readDeployedManifests(this.objects, hashBytes, commitId, directories, maxBytes);
   }
 
   async emptyBlobId(): Promise<string> {

@@ -3,12 +3,16 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { callerOf } from '../auth/authenticator.js';
 import { onlyJson } from '../http/contentTypes.js';
+import { approvedPlanIds, entityTag, noneMatchHits } from '../http/entityTags.js';
 import { ErrorResponseSchema } from '../schemas/error.js';
 import { EnvironmentNameSchema, GroupNameSchema, TargetNameSchema } from '../schemas/names.js';
 import {
+  PlanChangedResponseSchema,
+  PrognosisHeadersSchema,
   PrognosisQuerySchema,
   PrognosisResponseSchema,
   TrainBodySchema,
+  TrainHeadersSchema,
   TrainQuerySchema,
   TrainResponseSchema,
 } from '../schemas/releaseTrain.js';
@@ -86,16 +90,20 @@ export const releaseTrainRoutes: FastifyPluginAsyncZod<ReleaseTrainRoutesOptions
         preValidation: onlyJson,
         schema: {
           summary,
+          description:
+            'The ETag header holds the id of the plan applied. With If-Match, the plan on the tip the train commits to must have that id (on every attempt, after a lost race too), else 412 PLAN_CHANGED and nothing is written.',
           tags: ['release trains'],
           params: z.object({ [param]: name }),
           querystring: TrainQuerySchema,
+          headers: TrainHeadersSchema,
           body: TrainBodySchema,
-          response: { 200: TrainResponseSchema, ...errorResponses },
+          response: { 200: TrainResponseSchema, ...errorResponses, 412: PlanChangedResponseSchema },
         },
       },
-      async (request) => {
+      async (request, reply) => {
         const target = (request.params as Record<string, string>)[param] as string;
         const { team, gitTag, sourceGitTag } = request.query;
+        const approved = approvedPlanIds(request.headers['if-match']);
         const result = await trains.train({
           target,
           targetType,
@@ -103,18 +111,21 @@ export const releaseTrainRoutes: FastifyPluginAsyncZod<ReleaseTrainRoutesOptions
           gitTag,
           sourceGitTag,
           ciLink: request.body?.ciLink,
+          ...(approved ? { approvedPlanIds: approved } : {}),
           requestId: request.id,
           caller: callerOf(request),
         });
         request.log.info(
-          { target, targetType, team, commitId: result.commitId },
+          { target, targetType, team, commitId: result.commitId, planId: result.planId },
           result.commitId ? 'release train committed' : 'release train deployed nothing',
         );
+        reply.header('etag', entityTag(result.planId));
         return {
           target,
           ...(team !== undefined ? { team } : {}),
           commitId: result.commitId,
           ...(gitTag !== undefined && result.commitId !== null ? { gitTag } : {}),
+          planId: result.planId,
           envsPrognoses: toEnvsPrognoses(result.plan),
         };
       },
@@ -127,23 +138,33 @@ export const releaseTrainRoutes: FastifyPluginAsyncZod<ReleaseTrainRoutesOptions
       {
         schema: {
           summary,
+          description:
+            'The ETag header holds the plan id: a digest of the decisions (not of the commit), for If-None-Match here and If-Match on the train.',
           tags: ['release trains'],
           params: z.object({ [param]: name }),
           querystring: PrognosisQuerySchema,
-          response: { 200: PrognosisResponseSchema, ...errorResponses },
+          headers: PrognosisHeadersSchema,
+          response: {
+            200: PrognosisResponseSchema,
+            304: z.null().describe('If-None-Match names the plan: it is the same'),
+            ...errorResponses,
+          },
         },
       },
-      async (request) => {
+      async (request, reply) => {
         const target = (request.params as Record<string, string>)[param] as string;
-        const { team, sourceGitTag } = request.query;
-        const plan = await trains.prognosis({
+        const { team, sourceGitTag, diff } = request.query;
+        const { plan, planId } = await trains.prognosis({
           target,
           targetType,
           team,
           sourceGitTag,
           caller: callerOf(request),
         });
-        return { envsPrognoses: toEnvsPrognoses(plan) };
+        reply.header('etag', entityTag(planId));
+        if (noneMatchHits(request.headers['if-none-match'], planId)) return reply.code(304).send(null);
+        const diffs = diff === 'true' ? await trains.manifestDiffs(plan) : undefined;
+        return { envsPrognoses: toEnvsPrognoses(plan, diffs) };
       },
     );
   }

@@ -2,14 +2,34 @@
 import type { Lock } from '../planning/model.js';
 import type { AppOutcome, EnvironmentOutcome, ReleaseTrainPlan } from '../planning/releaseTrain.js';
 import type { EnvsPrognoses, LockView } from '../schemas/releaseTrain.js';
+import type { ManifestDiff, ManifestDiffs } from './manifestDiffs.js';
 
 type EnvPrognosis = EnvsPrognoses[string];
 type AppPrognosis = NonNullable<EnvPrognosis['appsPrognoses']>['prognoses'][string];
 
-export function toEnvsPrognoses(plan: ReleaseTrainPlan): EnvsPrognoses {
+/** `diffs` (a prognosis with ?diff=true): each deployed app's manifest diff, beside its version. */
+export function toEnvsPrognoses(plan: ReleaseTrainPlan, diffs?: ManifestDiffs): EnvsPrognoses {
   const result: EnvsPrognoses = {};
-  for (const { environment, outcome } of plan.environments) result[environment] = toEnvPrognosis(outcome);
+  for (const { environment, outcome } of plan.environments) {
+    const prognosis = toEnvPrognosis(outcome);
+    const envDiffs = diffs?.get(environment);
+    if (envDiffs) addDiffs(prognosis, envDiffs);
+    result[environment] = prognosis;
+  }
   return result;
+}
+
+function addDiffs(prognosis: EnvPrognosis, diffs: ReadonlyMap<string, ManifestDiff>): void {
+  const apps = prognosis.appsPrognoses?.prognoses ?? {};
+  for (const [app, { text, truncated }] of diffs) {
+    const appPrognosis = apps[app];
+    if (appPrognosis?.deployedVersion === undefined) continue;
+    apps[app] = {
+      ...appPrognosis,
+      manifestDiff: text,
+      ...(truncated ? { manifestDiffTruncated: true } : {}),
+    };
+  }
 }
 
 function toEnvPrognosis(outcome: EnvironmentOutcome): EnvPrognosis {

@@ -15,7 +15,9 @@ import {
   type ReleaseTrainRequest,
 } from '../planning/releaseTrain.js';
 import { resolveTarget, type TargetType } from '../planning/resolveTarget.js';
+import { type ManifestDiffs, manifestDiffsOf } from './manifestDiffs.js';
 import type { ManifestWriter } from './manifestWriter.js';
+import { PlanChangedError, planIdOf } from './planIds.js';
 import { permittedWrite } from './writes.js';
 
 export type { TargetType };
@@ -33,12 +35,21 @@ export interface TrainCall extends PrognosisCall {
   readonly ciLink?: string;
   /** Tag the train's commit with this (a lightweight tag); no commit, no tag. */
   readonly gitTag?: string;
+  /**
+   * If-Match: the ids of the plans the caller approved. The plan on the tip the train commits to
+   * must be one of them, on every attempt, else nothing is written (PlanChangedError). Absent: any plan.
+   */
+  readonly approvedPlanIds?: readonly string[];
   readonly requestId: string;
   readonly caller: Caller;
 }
 
-export interface TrainResult {
+export interface PlannedTrain {
   readonly plan: ReleaseTrainPlan;
+  readonly planId: string;
+}
+
+export interface TrainResult extends PlannedTrain {
   readonly commitId: string | null;
 }
 
@@ -52,8 +63,14 @@ export class ReleaseTrainService {
     private readonly clock: () => Date = () => new Date(),
   ) {}
 
-  async prognosis(call: PrognosisCall): Promise<ReleaseTrainPlan> {
-    return this.plan(await this.reader.readTipSnapshot(), call, this.clock());
+  async prognosis(call: PrognosisCall): Promise<PlannedTrain> {
+    const plan = await this.plan(await this.reader.readTipSnapshot(), call, this.clock());
+    return { plan, planId: planIdOf(plan) };
+  }
+
+  /** The manifest diff of every app the plan deploys, against the commit it was made on. */
+  manifestDiffs(plan: ReleaseTrainPlan): Promise<ManifestDiffs> {
+    return manifestDiffsOf(this.reader, plan);
   }
 
   async train(call: TrainCall): Promise<TrainResult> {
@@ -97,18 +114,23 @@ export class ReleaseTrainService {
           if (clash !== undefined) throw tagExists(gitTag, clash);
         }
         const plan = await this.plan(snapshot, call, time);
+        // Here, on every attempt: a re-plan after a lost race is held to the approved plan too.
+        const planId = planIdOf(plan);
+        if (call.approvedPlanIds && !call.approvedPlanIds.includes(planId)) {
+          throw new PlanChangedError(plan, planId, call.approvedPlanIds);
+        }
         const context = { deployer: call.caller, time, emptyBlobId };
         return {
           changes: deploymentsOf(plan).flatMap(({ manifestBlobId, ...deployment }) =>
             deploymentChanges(snapshot, { ...deployment, manifest: { blobId: manifestBlobId } }, context),
           ),
           message: renderTrainCommitMessage(plan, { requestId: call.requestId, ciLink: call.ciLink }),
-          result: plan,
+          result: { plan, planId },
         };
       },
       { tag: gitTag, requestId: call.requestId },
     );
-    return { plan: result, commitId };
+    return { ...result, commitId };
   }
 
   private async plan(snapshot: Snapshot, call: PrognosisCall, now: Date): Promise<ReleaseTrainPlan> {

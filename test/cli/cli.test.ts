@@ -41,19 +41,17 @@ describe('trainyard against the app', () => {
     expect(harness.fixture.git(['log', '-1', '--format=%an <%ae>', 'main']).trim()).toBe(
       'Zoë Müller <zoe@example.com>',
     );
-    expect(run.stdout).toBe(
-      [
-        "Release train to environment 'staging':",
-        'staging: 3 to deploy, 2 skipped',
-        '  billing: deploy version 2',
-        '  cart: skipped, APP_ALREADY_IN_UPSTREAM_VERSION',
-        '  checkout: deploy version 3',
-        '  docs: skipped, APP_ALREADY_IN_UPSTREAM_VERSION',
-        '  search: deploy version 4',
-        `commit: ${tip}`,
-        '',
-      ].join('\n'),
-    );
+    expect(run.stdout.trimEnd().split('\n')).toEqual([
+      "Release train to environment 'staging':",
+      'staging: 3 to deploy, 2 skipped',
+      '  billing: deploy version 2',
+      '  cart: skipped, APP_ALREADY_IN_UPSTREAM_VERSION',
+      '  checkout: deploy version 3',
+      '  docs: skipped, APP_ALREADY_IN_UPSTREAM_VERSION',
+      '  search: deploy version 4',
+      expect.stringMatching(/^plan: [0-9a-f]{64}$/),
+      `commit: ${tip}`,
+    ]);
 
     const again = await runCli(['--url', url, 'release-train', '--target-environment=staging']);
     expect(again.code).toBe(0);
@@ -102,6 +100,7 @@ describe('trainyard against the app', () => {
     expect(JSON.parse(run.stdout)).toEqual({
       target: 'prod',
       commitId: harness.fixture.tip(),
+      planId: expect.stringMatching(/^[0-9a-f]{64}$/),
       envsPrognoses: PROD_PROGNOSIS,
     });
   });
@@ -118,12 +117,16 @@ describe('trainyard against the app', () => {
       'payments',
     ]);
     expect(env.code).toBe(0);
+    const etag = (
+      await harness.app.inject({ url: '/api/environments/prod-ca/releasetrain/prognosis?team=payments' })
+    ).headers.etag;
     expect(env.stdout).toBe(
       [
         "Prognosis of a release train to environment 'prod-ca' (team payments):",
         'prod-ca: 0 to deploy, 1 skipped',
         '  billing: skipped, TEAM_IS_LOCKED',
         '    team lock audit: "audit week" by Bo',
+        `plan: ${String(etag).slice(1, -1)}`,
         'prognosis only: nothing was written',
         '',
       ].join('\n'),

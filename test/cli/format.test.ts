@@ -92,4 +92,37 @@ describe('formatResponse', () => {
       'prognosis only: nothing was written',
     ]);
   });
+
+  it('shows each manifest diff under its app: unchanged, cut, or not shown', () => {
+    const diff = '--- m\n+++ m\n@@ -1,1 +1,1 @@\n-a\n+b\n';
+    const apps = {
+      changed: { deployedVersion: { version: 2 }, manifestDiff: diff },
+      cut: { deployedVersion: { version: 2 }, manifestDiff: diff, manifestDiffTruncated: true as const },
+      same: { deployedVersion: { version: 2 }, manifestDiff: '' },
+      unshown: { deployedVersion: { version: 2 }, manifestDiff: '', manifestDiffTruncated: true as const },
+    };
+    const bounds =
+      "over the server's bounds of 64 KiB per diff, 4 MiB per answer, 1 MiB per manifest; ask for one environment or team)";
+    expect(
+      formatResponse(
+        { ...TRAIN, kind: 'prognosis', diff: true },
+        { envsPrognoses: { qa: { appsPrognoses: { prognoses: apps } } } },
+        'f'.repeat(64),
+      ),
+    ).toEqual([
+      "Prognosis of a release train to environment group 'prod':",
+      'qa: 4 to deploy, 0 skipped',
+      '  changed: deploy version 2',
+      ...['--- m', '+++ m', '@@ -1,1 +1,1 @@', '-a', '+b'].map((line) => `    ${line}`),
+      '  cut: deploy version 2',
+      ...['--- m', '+++ m', '@@ -1,1 +1,1 @@', '-a', '+b'].map((line) => `    ${line}`),
+      `    (diff cut: ${bounds}`,
+      '  same: deploy version 2',
+      '    (the manifest stays the same)',
+      '  unshown: deploy version 2',
+      `    (diff not shown: ${bounds}`,
+      `plan: ${'f'.repeat(64)}`,
+      'prognosis only: nothing was written',
+    ]);
+  });
 });

@@ -513,6 +513,56 @@ describe('prognosis (trainyard only)', () => {
       args: ['--target-environment', 'dev', '--ci_link', 'https://ci.example.com'],
       trainyard: { usage: 'flag provided but not defined: -ci_link' },
     },
+    {
+      name: 'with the manifest diffs',
+      args: ['--target-environment', 'prod-ca', '--team', 'payments', '--diff'],
+      trainyard: get('/api/environments/prod-ca/releasetrain/prognosis?team=payments&diff=true'),
+    },
+    {
+      name: 'written to a plan file (--out changes the request in nothing)',
+      args: ['--target-environment', 'prod', '--use_env_group_target', '--out', 'plan.json'],
+      trainyard: get('/api/environment-groups/prod/releasetrain/prognosis'),
+    },
+    {
+      name: 'one plan file only',
+      args: ['--target-environment', 'prod', '--out', 'a.json', '--out', 'b.json'],
+      trainyard: { usage: 'the --out arg must be set at most once' },
+    },
+    {
+      name: 'no --plan: a plan is run by release-train',
+      args: ['--target-environment', 'prod', '--plan', 'plan.json'],
+      trainyard: { usage: 'flag provided but not defined: -plan' },
+    },
+  ]);
+});
+
+describe('release-train --plan (trainyard only; the file is read later, see plans.test.ts)', () => {
+  runTable('release-train', [
+    {
+      name: 'one plan only',
+      args: ['--plan', 'a.json', '--plan', 'b.json'],
+      trainyard: { usage: 'the --plan arg must be set at most once' },
+    },
+    {
+      name: 'a plan names a file',
+      args: ['--plan', ''],
+      trainyard: { usage: 'the --plan arg must name a file' },
+    },
+    {
+      name: 'the flags beside it follow their rules',
+      args: ['--plan', 'plan.json', '--target-environment', 'a', '--target-environment', 'b'],
+      trainyard: { usage: 'the --target-environment arg must be set at most once' },
+    },
+    {
+      name: 'a bad ci link beside it',
+      args: ['--plan', 'plan.json', '--ci_link', 'not a url'],
+      trainyard: { usage: "provided invalid --ci_link value 'not a url'" },
+    },
+    {
+      name: 'no --diff: a train shows no diffs',
+      args: ['--target-environment', 'prod', '--diff'],
+      trainyard: { usage: 'flag provided but not defined: -diff' },
+    },
   ]);
 });
 

@@ -108,8 +108,11 @@ describe('PUT release train', () => {
     expect(body).toEqual({
       target: 'prod',
       commitId: harness.fixture.tip(),
+      // The plan the prognosis named is the one applied.
+      planId: prognosis.headers.etag?.toString().slice(1, -1),
       envsPrognoses: prognosis.json().envsPrognoses,
     });
+    expect(response.headers.etag).toBe(prognosis.headers.etag);
     expect(response.headers['x-request-id']).toBe('req-42');
     expect(harness.fixture.git(['rev-parse', `${body.commitId}^`]).trim()).toBe(before);
     expect(harness.fixture.git(['rev-list', '--count', `${before}..main`]).trim()).toBe('1');
@@ -177,6 +180,7 @@ describe('PUT release train', () => {
     expect(response.json()).toEqual({
       target: 'prod-de',
       commitId: null,
+      planId: expect.stringMatching(/^[0-9a-f]{64}$/),
       envsPrognoses: { 'prod-de': PROD_PROGNOSIS['prod-de'] },
     });
     expect(harness.fixture.tip()).toBe(before);

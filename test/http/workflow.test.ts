@@ -182,6 +182,7 @@ describe('the documented workflow', () => {
       expect(response.json()).toEqual({
         target: 'staging',
         commitId: tip,
+        planId: expect.stringMatching(/^[0-9a-f]{64}$/),
         envsPrognoses: {
           staging: {
             appsPrognoses: {
@@ -263,6 +264,7 @@ describe('the documented workflow', () => {
       expect(response.json()).toEqual({
         target: 'dev',
         commitId: tip,
+        planId: expect.stringMatching(/^[0-9a-f]{64}$/),
         envsPrognoses: {
           dev: {
             appsPrognoses: {
@@ -337,6 +339,7 @@ describe('the documented workflow', () => {
       expect(response.json()).toEqual({
         target: 'prod',
         commitId: tip,
+        planId: expect.stringMatching(/^[0-9a-f]{64}$/),
         envsPrognoses: {
           'prod-ca': deployAll,
           'prod-de': {
