@@ -11,6 +11,7 @@ import { limitWrites } from './http/rateLimit.js';
 import { observeRequests } from './http/requestLog.js';
 import type { ManifestRepository } from './manifest/repository.js';
 import { Metrics } from './metrics.js';
+import { RELEASES_KEPT_DEFAULT } from './planning/retention.js';
 import { deploymentRoutes } from './routes/deployments.js';
 import { environmentRoutes } from './routes/environments.js';
 import { healthRoutes } from './routes/health.js';
@@ -45,6 +46,8 @@ export interface AppDependencies {
   readonly writesPerMinute?: number;
   /** How long a client may take to send a request; default: DEFAULT_HTTP_TIMEOUTS. */
   readonly httpTimeouts?: HttpTimeouts;
+  /** RELEASES_KEPT: the retention rule of every commit that deploys (default 20). */
+  readonly releasesKept?: number;
 }
 
 export interface RemoteSyncOptions {
@@ -65,6 +68,7 @@ export async function buildApp({
   permissions = new Permissions(),
   writesPerMinute = 0,
   httpTimeouts = DEFAULT_HTTP_TIMEOUTS,
+  releasesKept = RELEASES_KEPT_DEFAULT,
 }: AppDependencies) {
   const app = createFastify({ logger, httpTimeouts, authenticator });
   // Before any route: every path gets a 405 for the methods it does not take.
@@ -99,8 +103,8 @@ export async function buildApp({
     fetching.start();
     app.addHook('onClose', async () => fetching.stop());
   }
-  const writes = new ManifestWrites(writer, repo, permissions);
-  const trains = new ReleaseTrainService(writer, repo, metrics, permissions);
+  const writes = new ManifestWrites(writer, repo, permissions, releasesKept);
+  const trains = new ReleaseTrainService(writer, repo, metrics, permissions, releasesKept);
   // Ready while the clone is fresh: a few missed background fetches are tolerated.
   const readiness = new ReadinessService(
     repo,

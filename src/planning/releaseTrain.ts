@@ -38,6 +38,8 @@ export type AppOutcome =
       /** Blob id of the release's manifests.yaml for the target environment. */
       readonly manifestBlobId: string;
       readonly previousVersion: number | undefined;
+      /** Present when the version deployed is an undeploy version (lifecycle.md). */
+      readonly undeploy?: true;
     }
   | { readonly kind: 'skip'; readonly cause: 'APP_HAS_NO_VERSION_IN_UPSTREAM_ENV' }
   | { readonly kind: 'skip'; readonly cause: 'APP_ALREADY_IN_UPSTREAM_VERSION'; readonly version: number }
@@ -93,7 +95,9 @@ export type ReleaseTrainOutcome =
   | { readonly kind: 'planned'; readonly plan: ReleaseTrainPlan }
   | { readonly kind: 'targetNotFound'; readonly target: string; readonly targetType: TargetType }
   /** The plan needs the manifests of these releases, which the snapshot has not read yet. */
-  | { readonly kind: 'needsReleases'; readonly releases: readonly ReleaseRef[] };
+  | { readonly kind: 'needsReleases'; readonly releases: readonly ReleaseRef[] }
+  /** Source versions (of `sourceSnapshot`) that the tip no longer has: removed since (lifecycle.md). */
+  | { readonly kind: 'releasesRemoved'; readonly releases: readonly ReleaseRef[] };
 
 export interface Deployment {
   readonly environment: string;
@@ -112,10 +116,15 @@ export function planReleaseTrain(snapshot: Snapshot, request: ReleaseTrainReques
   }
   const source = request.sourceSnapshot ?? snapshot;
   const missing: ReleaseRef[] = [];
+  const removed: ReleaseRef[] | undefined = request.sourceSnapshot ? [] : undefined;
   const environments = resolved.environments.map((name) => ({
     environment: name,
-    outcome: planEnvironment(snapshot, source, name, request, missing),
+    outcome: planEnvironment(snapshot, source, name, request, missing, removed),
   }));
+  if (removed && removed.length > 0) {
+    const unique = new Map(removed.map((release) => [`${release.app}/${release.version}`, release]));
+    return { kind: 'releasesRemoved', releases: [...unique.values()] };
+  }
   if (missing.length > 0) {
     const unique = new Map(missing.map((release) => [`${release.app}/${release.version}`, release]));
     return { kind: 'needsReleases', releases: [...unique.values()] };
@@ -158,6 +167,7 @@ function planEnvironment(
   environmentName: string,
   { team, callerTeams }: ReleaseTrainRequest,
   missing: ReleaseRef[],
+  removed: ReleaseRef[] | undefined,
 ): EnvironmentOutcome {
   const environment = snapshot.environments.get(environmentName) as Environment;
   const { upstream } = mustRead(environment.config);
@@ -203,6 +213,7 @@ function planEnvironment(
         readSourceVersion(source, trainSource, app),
         callerTeams,
         missing,
+        removed,
       ),
     });
   }
@@ -235,6 +246,8 @@ function planApp(
   sourceVersion: number | undefined,
   callerTeams: ReadonlySet<string> | undefined,
   missing: ReleaseRef[],
+  /** Collects source versions the tip no longer has; undefined: the source is the tip. */
+  removed: ReleaseRef[] | undefined,
 ): AppOutcome {
   const fromLatest = mustRead(environment.config).upstream?.latest === true;
   if (sourceVersion === undefined && !fromLatest)
@@ -250,6 +263,11 @@ function planApp(
   // With `latest`, an app without releases has nothing to deploy here either.
   const release =
     sourceVersion === undefined ? undefined : snapshot.applications.get(app)?.releases.get(sourceVersion);
+  if (removed && sourceVersion !== undefined && !release && snapshot.applications.has(app)) {
+    // An error, not a skip (lifecycle.md): the tag names a version retention removed since.
+    removed.push({ app, version: sourceVersion });
+    return { kind: 'skip', cause: 'APP_DOES_NOT_EXIST_IN_ENV' };
+  }
   if (release && release.manifests === undefined) {
     // Not read yet: the caller reads it and plans again. The outcome here is a placeholder.
     missing.push({ app, version: release.version });
@@ -270,7 +288,13 @@ function planApp(
       return { kind: 'skip', cause: 'TEAM_IS_LOCKED', team: appTeam, locks: locksInOrder(teamLocks) };
     }
   }
-  return { kind: 'deploy', version: sourceVersion, manifestBlobId, previousVersion: deployedVersion };
+  return {
+    kind: 'deploy',
+    version: sourceVersion,
+    manifestBlobId,
+    previousVersion: deployedVersion,
+    ...(release?.undeploy === true ? { undeploy: true as const } : {}),
+  };
 }
 
 function locksInOrder(locks: LockMap): Lock[] {

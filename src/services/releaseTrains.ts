@@ -15,6 +15,7 @@ import {
   type ReleaseTrainRequest,
 } from '../planning/releaseTrain.js';
 import { resolveTarget, type TargetType } from '../planning/resolveTarget.js';
+import { cleanupAfterDeployments, RELEASES_KEPT_DEFAULT } from '../planning/retention.js';
 import type { ManifestWriter } from './manifestWriter.js';
 import { permittedWrite } from './writes.js';
 
@@ -48,6 +49,8 @@ export class ReleaseTrainService {
     private readonly reader: RepositoryReader,
     private readonly metrics?: Metrics,
     private readonly permissions: Permissions = new Permissions(),
+    /** RELEASES_KEPT: a train's commit removes the old releases of the apps it deploys. */
+    private readonly releasesKept: number = RELEASES_KEPT_DEFAULT,
   ) {}
 
   async prognosis(call: PrognosisCall): Promise<ReleaseTrainPlan> {
@@ -96,11 +99,20 @@ export class ReleaseTrainService {
         }
         const plan = await this.plan(snapshot, call);
         const context = { deployer: call.caller, time, emptyBlobId };
+        const deployments = deploymentsOf(plan);
+        const cleanup = cleanupAfterDeployments(snapshot, { deployed: deployments }, this.releasesKept);
         return {
-          changes: deploymentsOf(plan).flatMap(({ manifestBlobId, ...deployment }) =>
-            deploymentChanges(snapshot, { ...deployment, manifest: { blobId: manifestBlobId } }, context),
+          changes: [
+            ...deployments.flatMap(({ manifestBlobId, ...deployment }) =>
+              deploymentChanges(snapshot, { ...deployment, manifest: { blobId: manifestBlobId } }, context),
+            ),
+            ...cleanup.changes,
+          ],
+          message: renderTrainCommitMessage(
+            plan,
+            { requestId: call.requestId, ciLink: call.ciLink },
+            cleanup.messageLines,
           ),
-          message: renderTrainCommitMessage(plan, { requestId: call.requestId, ciLink: call.ciLink }),
           result: plan,
         };
       },
@@ -125,6 +137,15 @@ export class ReleaseTrainService {
     }
     if (outcome.kind === 'needsReleases')
       throw new Error('release manifests still missing after loading them');
+    if (outcome.kind === 'releasesRemoved') {
+      const releases = outcome.releases.map(({ app, version }) => `release ${version} of '${app}'`);
+      throw new AppError(
+        'RELEASE_REMOVED',
+        `The git tag '${call.sourceGitTag}' names ${releases.join(', ')}, which the branch no longer has ` +
+          '(the release retention removed it since): take a newer tag.',
+        { details: { releases: outcome.releases } },
+      );
+    }
     if (outcome.kind === 'targetNotFound') {
       const kind = {
         environment: 'environment',
