@@ -16,12 +16,14 @@ import { deploymentRoutes } from './routes/deployments.js';
 import { environmentRoutes } from './routes/environments.js';
 import { healthRoutes } from './routes/health.js';
 import { historyRoutes } from './routes/history.js';
+import { lifecycleRoutes } from './routes/lifecycle.js';
 import { lockRoutes } from './routes/locks.js';
 import { lookupRoutes } from './routes/lookups.js';
 import { releaseRoutes } from './routes/releases.js';
 import { releaseTrainRoutes } from './routes/releaseTrains.js';
 import { BackgroundFetch } from './services/backgroundFetch.js';
 import { HistoryService } from './services/history.js';
+import { LifecycleService } from './services/lifecycle.js';
 import { LookupService } from './services/lookups.js';
 import { LOCAL_RETRIES, ManifestWriter, remoteRetries } from './services/manifestWriter.js';
 import { OverviewService } from './services/overview.js';
@@ -105,6 +107,7 @@ export async function buildApp({
   }
   const writes = new ManifestWrites(writer, repo, permissions, releasesKept);
   const trains = new ReleaseTrainService(writer, repo, metrics, permissions, releasesKept);
+  const lifecycle = new LifecycleService(writer, repo, permissions, releasesKept);
   // Ready while the clone is fresh: a few missed background fetches are tolerated.
   const readiness = new ReadinessService(
     repo,
@@ -118,6 +121,7 @@ export async function buildApp({
   await app.register(deploymentRoutes, { writes, overview: new OverviewService(repo) });
   await app.register(historyRoutes, { history: new HistoryService(repo) });
   await app.register(lookupRoutes, { lookups: new LookupService(repo) });
+  await app.register(lifecycleRoutes, { lifecycle });
   await app.register(healthRoutes, { readiness });
   addMethodNotAllowedRoutes();
   return app;
