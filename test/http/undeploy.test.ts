@@ -354,3 +354,51 @@ describe('permissions (Kuberpult action names)', () => {
     expect(allowed.statusCode).toBe(200);
   });
 });
+
+describe('an undeploy marker that breaks the rules', () => {
+  const base = layoutFiles({
+    apps: { web: { releases: { 1: ['dev', 'staging'], 2: ['dev', 'staging'] } } },
+    environments: {
+      dev: { config: { upstream: { latest: true } }, deployed: { web: 2 } },
+      staging: { config: { upstream: { environment: 'dev' } }, deployed: { web: 1 } },
+    },
+  });
+  const cases = [
+    [
+      'a symlink',
+      { 'applications/web/releases/2/undeploy': { symlink: 'elsewhere' } },
+      'must be a file, not a symlink',
+    ],
+    ['a directory', { 'applications/web/releases/2/undeploy/inner': '' }, 'must be a file, not a directory'],
+    [
+      'larger than a release file may be',
+      { 'applications/web/releases/2/undeploy': 'x'.repeat(1024 * 1024 + 1) },
+      'is 1048577 bytes, more than the 1048576 bytes this file may have',
+    ],
+  ] as const;
+
+  it.each(cases)(
+    '%s: what needs the release fails naming it, the overview lists it',
+    async (_name, marker, reason) => {
+      const h = await start({ ...base, ...marker });
+      const file = 'applications/web/releases/2/undeploy';
+      const prognosis = expectError(
+        await h.app.inject({ url: '/api/environments/staging/releasetrain/prognosis' }),
+        500,
+        'MANIFEST_REPO_CORRUPT',
+      );
+      expect(prognosis.message).toBe(`The manifest repo is corrupt: ${file}: ${reason}`);
+      expectError(
+        await h.app.inject({ url: '/api/application/web/release/2/manifests' }),
+        500,
+        'MANIFEST_REPO_CORRUPT',
+      );
+      const overview = await h.app.inject({ url: '/api/overview' });
+      expect(overview.statusCode).toBe(200);
+      expect(overview.json().problems).toEqual([{ file, reason }]);
+      // Release 1 is fine: what needs only it still works.
+      const lookup = await h.app.inject({ url: '/api/application/web/release/1/manifests' });
+      expect(lookup.json().release).toMatchObject({ version: 1, undeploy_version: false });
+    },
+  );
+});
