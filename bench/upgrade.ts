@@ -127,7 +127,11 @@ export async function runUpgrade(): Promise<void> {
   const remote = `${repo}-remote`;
   let service: Awaited<ReturnType<typeof startService>> | undefined;
   const cloneTime = await timeIt(async () => {
-    service = await startService(clonePath, { MANIFEST_REPO_URL: `file://${remote}` });
+    service = await startService(clonePath, {
+      MANIFEST_REPO_URL: `file://${remote}`,
+      // A bench measures: the clone and push may take long on a busy machine.
+      GIT_REMOTE_TIMEOUT_SECONDS: '3600',
+    });
   });
   if (!service) throw new Error('the service did not start');
   try {
