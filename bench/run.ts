@@ -2,15 +2,26 @@
 // child process over HTTP), and times it against git itself on the same repo in the same run,
 // so that machine noise cancels out of the ratios. Exits non-zero when the Kuberpult-scale
 // workload misses a target ratio. Sizes: small, medium, kuberpult (default: all three).
-import { type ChildProcess, spawn } from 'node:child_process';
-import { cp, readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { join, resolve } from 'node:path';
-import { gitEnvironment, gitOutput } from '../src/manifest/git.js';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { gitOutput } from '../src/manifest/git.js';
+import { runGrowth } from './growth.js';
+import {
+  copyRepo,
+  machine,
+  medianOf,
+  ms,
+  peakRssMiB,
+  type RunningService,
+  request,
+  seconds,
+  startService,
+  timeIt,
+  WORK,
+} from './service.js';
+import { runUpgrade } from './upgrade.js';
 import { generateWorkload, SIZES, type WorkloadSize } from './workload.js';
 
-const ROOT = resolve(import.meta.dirname, '..');
-const WORK = join(ROOT, '.bench');
 const RUNS = 3;
 
 /** The targets of issue 4, as ratios against git on the same commit. */
@@ -35,7 +46,12 @@ interface RunResult {
 }
 
 async function main(): Promise<void> {
-  const names = process.argv.slice(2).filter((arg) => arg !== '--');
+  const args = process.argv.slice(2).filter((arg) => arg !== '--');
+  // The long ones run only when named: `npm run bench -- growth`, `npm run bench -- upgrade`.
+  if (args.includes('growth')) await runGrowth();
+  if (args.includes('upgrade')) await runUpgrade();
+  const names = args.filter((arg) => arg !== 'growth' && arg !== 'upgrade');
+  if (names.length === 0 && args.length > 0) return;
   const sizes = (names.length > 0 ? names : Object.keys(SIZES)).map((name) => {
     const size = SIZES[name];
     if (!size) throw new Error(`unknown size ${name}; sizes: ${Object.keys(SIZES).join(', ')}`);
@@ -224,9 +240,13 @@ async function measureDiffs(repo: string): Promise<DiffResult> {
 async function measureRemote(repo: string): Promise<{ clone: number; train: number; nothingTrain: number }> {
   const clonePath = `${repo}-clone`;
   await rm(clonePath, { recursive: true, force: true });
-  let service: { child: ChildProcess; url: string } | undefined;
+  let service: RunningService | undefined;
   const clone = await timeIt(async () => {
-    service = await startService(clonePath, { MANIFEST_REPO_URL: `file://${repo}` });
+    service = await startService(clonePath, {
+      MANIFEST_REPO_URL: `file://${repo}`,
+      // A bench measures: the clone and push may take long on a busy machine.
+      GIT_REMOTE_TIMEOUT_SECONDS: '3600',
+    });
   });
   if (!service) throw new Error('the service did not start');
   const { child, url } = service;
@@ -296,11 +316,6 @@ async function fastImportFloor(repo: string, parent: string, commit: string): Pr
   return medianOf(samples);
 }
 
-async function copyRepo(from: string, to: string): Promise<void> {
-  await rm(to, { recursive: true, force: true });
-  await cp(from, to, { recursive: true });
-}
-
 /** A person's commit with plain git: one new lock in one prod environment. */
 async function outsideCommit(repo: string, parent: string): Promise<void> {
   const stream = [
@@ -317,82 +332,6 @@ async function outsideCommit(repo: string, parent: string): Promise<void> {
   ].join('\n');
   await gitOutput(repo, ['fast-import', '--quiet', '--done'], stream);
 }
-
-async function startService(
-  repo: string,
-  env: Record<string, string> = {},
-): Promise<{ child: ChildProcess; url: string }> {
-  const port = await freePort();
-  // What ships (dist/, built by `npm run bench`), in one process, so that its peak RSS is the service's.
-  const child = spawn(process.execPath, [join(ROOT, 'dist/server.js')], {
-    cwd: ROOT,
-    env: { ...gitEnvironment(), PORT: String(port), MANIFEST_REPO_PATH: repo, LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  const url = `http://127.0.0.1:${port}`;
-  let exited = false;
-  child.once('exit', () => {
-    exited = true;
-  });
-  for (;;) {
-    if (exited) throw new Error('the service exited at start');
-    const ready = await fetch(`${url}/healthz`).then(
-      (response) => response.ok,
-      () => false,
-    );
-    if (ready) return { child, url };
-    await new Promise((done) => setTimeout(done, 50));
-  }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => done(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
-
-async function request(method: string, url: string): Promise<string> {
-  const response = await fetch(url, { method });
-  const body = await response.text();
-  if (!response.ok) throw new Error(`${method} ${url}: ${response.status} ${body.slice(0, 300)}`);
-  return body;
-}
-
-async function peakRssMiB(child: ChildProcess): Promise<number> {
-  const status = await readFile(`/proc/${child.pid}/status`, 'utf8');
-  const kib = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN);
-  return kib / 1024;
-}
-
-async function timeIt(action: () => Promise<unknown>): Promise<number> {
-  const started = performance.now();
-  await action();
-  return performance.now() - started;
-}
-
-function medianOf(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1
-    ? (sorted[middle] as number)
-    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
-}
-
-async function machine(): Promise<string> {
-  const cpuinfo = await readFile('/proc/cpuinfo', 'utf8').catch(() => '');
-  const model = /model name\s*:\s*(.*)/.exec(cpuinfo)?.[1] ?? 'unknown CPU';
-  const cores = cpuinfo.split('\n').filter((line) => line.startsWith('processor')).length;
-  const git = (await gitOutput(ROOT, ['--version'])).toString().trim();
-  return `${model}, ${cores} cores, node ${process.version}, ${git}`;
-}
-
-const ms = (value: number) => `${value.toFixed(0)} ms`;
-const seconds = (value: number) => `${(value / 1000).toFixed(1)} s`;
 
 export type { WorkloadSize };
 

@@ -11,12 +11,25 @@ export interface WorkloadSize {
   readonly prodEnvironments: number;
   readonly releasesPerApp: number;
   readonly teams: number;
+  /**
+   * Releases below the regular ones (numbered first), as a repo that grew without retention has
+   * them: each app's share the first regular release's manifests (one tree), so that hundreds per
+   * app are written in seconds. Their number, not their content, is what cleaning them costs.
+   */
+  readonly oldReleases?: number;
 }
 
 export const SIZES: Record<string, WorkloadSize> = {
   small: { name: 'small', apps: 50, prodEnvironments: 6, releasesPerApp: 10, teams: 7 },
   medium: { name: 'medium', apps: 500, prodEnvironments: 6, releasesPerApp: 10, teams: 7 },
   kuberpult: { name: 'kuberpult', apps: 1000, prodEnvironments: 30, releasesPerApp: 10, teams: 7 },
+};
+
+/** Kuberpult scale after years without retention: 200 old releases per app below the 10 regular ones. */
+export const UPGRADE_SIZE: WorkloadSize = {
+  ...(SIZES.kuberpult as WorkloadSize),
+  name: 'upgrade',
+  oldReleases: 200,
 };
 
 const TIME = 1_795_000_000;
@@ -83,12 +96,13 @@ export async function generateWorkload(path: string, size: WorkloadSize): Promis
     await file(`environments/${name}/config.json`, `${JSON.stringify(configs[name], null, 2)}\n`);
   }
 
-  const latest = size.releasesPerApp;
-  const prodVersion = Math.max(1, latest - 2);
+  const old = size.oldReleases ?? 0;
+  const latest = old + size.releasesPerApp;
+  const prodVersion = Math.max(old + 1, latest - 2);
   for (let index = 0; index < size.apps; index++) {
     const app = appName(index);
     await file(`applications/${app}/team`, `team-${(index % size.teams) + 1}`);
-    for (let version = 1; version <= latest; version++) {
+    for (let version = old + 1; version <= latest; version++) {
       const release = `applications/${app}/releases/${version}`;
       await file(`${release}/created_at`, '2026-11-01T00:00:00Z');
       await file(`${release}/source_commit_id`, `${index}${version}`.padEnd(40, '0'));
@@ -123,6 +137,47 @@ export async function generateWorkload(path: string, size: WorkloadSize): Promis
   child.stdin.end();
   const code = await closed;
   if (code !== 0) throw new Error(`fast-import failed with ${code}`);
+  const commit = (await gitOutput(path, ['rev-parse', 'refs/heads/main'])).toString('utf8').trim();
+  return old > 0 ? addOldReleases(path, commit, size) : commit;
+}
+
+/** A second commit with `size.oldReleases` releases per app below the regular ones; returns its id. */
+async function addOldReleases(path: string, parent: string, size: WorkloadSize): Promise<string> {
+  const old = size.oldReleases ?? 0;
+  // The manifests of each app's first regular release, as a tree every old release shares.
+  const listed = (await gitOutput(path, ['ls-tree', '-d', '-r', parent, 'applications'])).toString('utf8');
+  const sharedTree = new Map<string, string>();
+  for (const line of listed.split('\n')) {
+    const match = new RegExp(
+      `^040000 tree ([0-9a-f]+)\tapplications/([^/]+)/releases/${old + 1}/environments$`,
+    ).exec(line);
+    if (match) sharedTree.set(match[2] as string, match[1] as string);
+  }
+  const lines = [
+    'blob',
+    'mark :1',
+    'data 20',
+    '2025-11-01T00:00:00Z',
+    `commit refs/heads/main`,
+    `author ${IDENTITY} ${TIME} +0000`,
+    `committer ${IDENTITY} ${TIME} +0000`,
+    'data 12',
+    'old releases',
+    `from ${parent}`,
+  ];
+  for (let index = 0; index < size.apps; index++) {
+    const app = appName(index);
+    const tree = sharedTree.get(app);
+    if (!tree) throw new Error(`no environments tree for ${app}`);
+    for (let version = 1; version <= old; version++) {
+      const release = `applications/${app}/releases/${version}`;
+      const commitId = `${index}f${version}`.padEnd(40, '0');
+      lines.push(`M 040000 ${tree} ${release}/environments`, `M 100644 :1 ${release}/created_at`);
+      lines.push(`M 100644 inline ${release}/source_commit_id`, 'data 40', commitId);
+    }
+  }
+  lines.push('done', '');
+  await gitOutput(path, ['fast-import', '--quiet', '--done'], lines.join('\n'));
   return (await gitOutput(path, ['rev-parse', 'refs/heads/main'])).toString('utf8').trim();
 }
 

@@ -11,16 +11,19 @@ import { limitWrites } from './http/rateLimit.js';
 import { observeRequests } from './http/requestLog.js';
 import type { ManifestRepository } from './manifest/repository.js';
 import { Metrics } from './metrics.js';
+import { RELEASES_KEPT_DEFAULT } from './planning/retention.js';
 import { deploymentRoutes } from './routes/deployments.js';
 import { environmentRoutes } from './routes/environments.js';
 import { healthRoutes } from './routes/health.js';
 import { historyRoutes } from './routes/history.js';
+import { lifecycleRoutes } from './routes/lifecycle.js';
 import { lockRoutes } from './routes/locks.js';
 import { lookupRoutes } from './routes/lookups.js';
 import { releaseRoutes } from './routes/releases.js';
 import { releaseTrainRoutes } from './routes/releaseTrains.js';
 import { BackgroundFetch } from './services/backgroundFetch.js';
 import { HistoryService } from './services/history.js';
+import { LifecycleService } from './services/lifecycle.js';
 import { LookupService } from './services/lookups.js';
 import { LOCAL_RETRIES, ManifestWriter, remoteRetries } from './services/manifestWriter.js';
 import { OverviewService } from './services/overview.js';
@@ -45,6 +48,8 @@ export interface AppDependencies {
   readonly writesPerMinute?: number;
   /** How long a client may take to send a request; default: DEFAULT_HTTP_TIMEOUTS. */
   readonly httpTimeouts?: HttpTimeouts;
+  /** RELEASES_KEPT: the retention rule of every commit that deploys (default 20). */
+  readonly releasesKept?: number;
 }
 
 export interface RemoteSyncOptions {
@@ -65,6 +70,7 @@ export async function buildApp({
   permissions = new Permissions(),
   writesPerMinute = 0,
   httpTimeouts = DEFAULT_HTTP_TIMEOUTS,
+  releasesKept = RELEASES_KEPT_DEFAULT,
 }: AppDependencies) {
   const app = createFastify({ logger, httpTimeouts, authenticator });
   // Before any route: every path gets a 405 for the methods it does not take.
@@ -99,8 +105,9 @@ export async function buildApp({
     fetching.start();
     app.addHook('onClose', async () => fetching.stop());
   }
-  const writes = new ManifestWrites(writer, repo, permissions);
-  const trains = new ReleaseTrainService(writer, repo, metrics, permissions, clock);
+  const writes = new ManifestWrites(writer, repo, permissions, releasesKept);
+  const trains = new ReleaseTrainService(writer, repo, metrics, permissions, clock, releasesKept);
+  const lifecycle = new LifecycleService(writer, repo, permissions, releasesKept);
   // Ready while the clone is fresh: a few missed background fetches are tolerated.
   const readiness = new ReadinessService(
     repo,
@@ -114,6 +121,7 @@ export async function buildApp({
   await app.register(deploymentRoutes, { writes, overview: new OverviewService(repo, clock) });
   await app.register(historyRoutes, { history: new HistoryService(repo) });
   await app.register(lookupRoutes, { lookups: new LookupService(repo) });
+  await app.register(lifecycleRoutes, { lifecycle });
   await app.register(healthRoutes, { readiness });
   addMethodNotAllowedRoutes();
   return app;

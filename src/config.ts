@@ -2,6 +2,7 @@
 // message naming the variable.
 import { z } from 'zod';
 import { GIT_REF_NAME_PATTERN } from './domain/names.js';
+import { RELEASES_KEPT_DEFAULT, RELEASES_KEPT_MAX, RELEASES_KEPT_MIN } from './planning/retention.js';
 
 export const DEFAULT_MANIFEST_REPO_PATH = './data/manifest-repo';
 
@@ -71,6 +72,15 @@ export const ConfigSchema = z.object({
     .max(1024 * 1024 * 1024)
     .default(10 * 1024 * 1024)
     .describe('The most a release upload may hold, all manifests together'),
+  RELEASES_KEPT: z.coerce
+    .number()
+    .int()
+    .min(RELEASES_KEPT_MIN)
+    .max(RELEASES_KEPT_MAX)
+    .default(RELEASES_KEPT_DEFAULT)
+    .describe(
+      "Releases kept per app below the oldest deployed one, that one included; a commit that deploys an app removes the app's older releases",
+    ),
   HTTP_HEADERS_TIMEOUT_SECONDS: z.coerce
     .number()
     .min(1)

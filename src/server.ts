@@ -63,6 +63,7 @@ async function main(): Promise<void> {
     repo,
     logger: { level: config.LOG_LEVEL },
     releaseMaxBytes: config.RELEASE_MAX_BYTES,
+    releasesKept: config.RELEASES_KEPT,
     remoteSync: {
       fetchIntervalMs: config.MANIFEST_REPO_FETCH_INTERVAL_SECONDS * 1000,
       pushAttempts: config.MANIFEST_REPO_PUSH_ATTEMPTS,

@@ -6,7 +6,7 @@ import { chmod, mkdtemp, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { appName, generateWorkload, prodName } from '../bench/workload.js';
+import { appName, generateWorkload, prodName, type WorkloadSize } from '../bench/workload.js';
 import { gitEnvironment } from '../src/manifest/git.js';
 import { startGitDaemon, startProxy } from './support/gitDaemon.js';
 import { processesIn, waitUntil } from './support/processes.js';
@@ -31,9 +31,12 @@ async function tempDir(): Promise<string> {
 /** A small world: dev (latest) -> staging -> prod-01..03 (group prod), with locks in prod. */
 const WORLD = { name: 'replicas', apps: 12, prodEnvironments: 3, releasesPerApp: 3, teams: 3 };
 
-async function remoteWorld(dir: string): Promise<{ port: number; remote: string; url: string }> {
+async function remoteWorld(
+  dir: string,
+  world: WorkloadSize = WORLD,
+): Promise<{ port: number; remote: string; url: string }> {
   const remote = join(dir, 'remote.git');
-  await generateWorkload(remote, WORLD);
+  await generateWorkload(remote, world);
   const port = await startGitDaemon(dir, (cleanup) => cleanups.push(cleanup));
   return { port, remote, url: `git://127.0.0.1:${port}/remote.git` };
 }
@@ -481,4 +484,136 @@ describe('several replicas on one git server', () => {
     expect(execFileSync('cat', [counter], { encoding: 'utf8' })).toBe('run\n');
     expect(git(remote, ['rev-parse', 'main'])).toBe(before);
   }, 60_000);
+});
+
+describe('several replicas cleaning up releases at once', () => {
+  /** dev (latest) and staging run release 12 of each app, prod (both locked) 10: d = 10 until prod moves. */
+  const RETENTION_WORLD: WorkloadSize = {
+    name: 'retention',
+    apps: 6,
+    prodEnvironments: 2,
+    releasesPerApp: 12,
+    teams: 2,
+  };
+
+  /** Release numbers by app at a commit of the remote. */
+  function releasesAt(remote: string, commit: string): Map<string, Set<number>> {
+    const byApp = new Map<string, Set<number>>();
+    const listing = git(remote, ['ls-tree', '-d', '-r', '--name-only', commit, 'applications/']);
+    for (const path of listing.split('\n')) {
+      const match = /^applications\/([^/]+)\/releases\/(\d+)$/.exec(path);
+      if (!match) continue;
+      const versions = byApp.get(match[1] as string) ?? new Set<number>();
+      versions.add(Number(match[2]));
+      byApp.set(match[1] as string, versions);
+    }
+    return byApp;
+  }
+
+  it('three replicas deploy and clean concurrently: each release is removed once, by a commit that had it, none that is deployed or queued, and a last cleanup finds the rule kept', async () => {
+    const dir = await tempDir();
+    const { remote, url } = await remoteWorld(dir, RETENTION_WORLD);
+    const start = git(remote, ['rev-parse', 'main']).trim();
+    const replicas = ['a', 'b', 'c'].map((name) => startReplica(dir, url, name, { RELEASES_KEPT: '5' }));
+    const bases = await Promise.all(replicas.map((replica) => replica.listening));
+
+    const acknowledged: Acknowledged[] = [];
+    const client = async (base: string, replica: number, worker: number) => {
+      for (let step = 0; step < 6; step++) {
+        const requestId = `c${replica}-w${worker}-s${step}`;
+        const app = appName((replica * 2 + worker + step) % RETENTION_WORLD.apps);
+        const kind = (replica + worker * 2 + step) % 4;
+        let answer: { status: number; json: Record<string, unknown> };
+        if (kind === 0) answer = await send(base, 'POST', '/api/release', requestId, release(app, step));
+        else if (kind === 1)
+          answer = await send(base, 'PUT', '/api/environments/staging/releasetrain', requestId);
+        else if (kind === 2) {
+          // prod is locked: by hand, past the lock, so that d moves up and old releases go.
+          answer = await send(
+            base,
+            'PUT',
+            `/api/environments/prod-0${1 + (step % 2)}/applications/${app}/deployment`,
+            requestId,
+            {
+              version: 12,
+              lockBehavior: 'ignore',
+            },
+          );
+        } else answer = await send(base, 'POST', '/api/releases/cleanup', requestId);
+        if (answer.status >= 200 && answer.status < 300) {
+          const commitId = answer.json.commitId as string | null | undefined;
+          // A train or cleanup with nothing to do, a deployment of what runs: no commit.
+          if (commitId !== null) acknowledged.push({ requestId, ...(commitId ? { commitId } : {}) });
+        } else {
+          expect(answer.status, `${requestId}: ${JSON.stringify(answer.json)}`).toBe(503);
+        }
+      }
+    };
+    await Promise.all(bases.flatMap((base, replica) => [client(base, replica, 0), client(base, replica, 1)]));
+    // A last cleanup settles every app (the replica fetches first).
+    const last = await send(bases[0] as string, 'POST', '/api/releases/cleanup', 'last-cleanup');
+    expect(last.status, JSON.stringify(last.json)).toBe(200);
+    if (last.json.commitId)
+      acknowledged.push({ requestId: 'last-cleanup', commitId: last.json.commitId as string });
+    expectAllOnBranch(remote, acknowledged);
+    expect(git(remote, ['rev-list', '--merges', 'main']).trim()).toBe('');
+
+    // Each removal line names a release its commit's parent had and the commit has not; none twice.
+    const commits = git(remote, ['rev-list', '--reverse', `${start}..main`])
+      .trim()
+      .split('\n');
+    const claimed = new Set<string>();
+    let removals = 0;
+    for (const commit of commits) {
+      const lines = git(remote, ['log', '-1', '--format=%B', commit]).split('\n');
+      const removed = lines.flatMap((line) => {
+        const match = /^removed version (\d+) of app (\S+) as cleanup$/.exec(line);
+        return match ? [{ app: match[2] as string, version: Number(match[1]) }] : [];
+      });
+      if (removed.length === 0) continue;
+      const before = releasesAt(remote, `${commit}^`);
+      const after = releasesAt(remote, commit);
+      for (const { app, version } of removed) {
+        const key = `${app}/${version}`;
+        expect(claimed.has(key), key).toBe(false);
+        claimed.add(key);
+        expect(before.get(app)?.has(version), `${key} before ${commit}`).toBe(true);
+        expect(after.get(app)?.has(version) ?? false, `${key} after ${commit}`).toBe(false);
+        removals++;
+      }
+    }
+    expect(removals).toBeGreaterThan(0);
+
+    // At the tip every version and queued_version links to a release there, and each app keeps
+    // exactly what the rule keeps (the last cleanup ran on it).
+    const tip = git(remote, ['rev-parse', 'main']).trim();
+    const releases = releasesAt(remote, tip);
+    const links = git(remote, ['ls-tree', '-r', tip, 'environments/'])
+      .split('\n')
+      .filter((line) => /\/(version|queued_version)$/.test(line));
+    const deployed = new Map<string, number[]>();
+    const queued = new Map<string, Set<number>>();
+    for (const line of links) {
+      const [info, path] = line.split('\t') as [string, string];
+      const oid = info.split(' ')[2] as string;
+      const target = git(remote, ['cat-file', 'blob', oid]);
+      const match = /^\.\.\/\.\.\/\.\.\/\.\.\/applications\/([^/]+)\/releases\/(\d+)$/.exec(target);
+      expect(match, `${path} -> ${target}`).not.toBeNull();
+      const [, app, version] = match as RegExpExecArray;
+      expect(releases.get(app as string)?.has(Number(version)), `${path} -> ${target}`).toBe(true);
+      if (path.endsWith('/queued_version'))
+        queued.set(app as string, new Set([...(queued.get(app as string) ?? []), Number(version)]));
+      else deployed.set(app as string, [...(deployed.get(app as string) ?? []), Number(version)]);
+    }
+    for (const [app, versions] of releases) {
+      const sorted = [...versions].sort((a, b) => a - b);
+      const d = Math.min(...(deployed.get(app) ?? [sorted.at(-1) as number]));
+      const below = sorted.filter((version) => version < d);
+      const removable = below
+        .slice(0, Math.max(0, below.length - 4))
+        .filter((version) => !queued.get(app)?.has(version));
+      expect(removable, app).toEqual([]);
+    }
+    execFileSync('git', ['-C', remote, 'fsck', '--no-progress', '--no-dangling'], { env: gitEnvironment() });
+  }, 120_000);
 });

@@ -12,16 +12,14 @@ export const ACTIONS = [
   'CreateEnvironment',
   'DeleteEnvironment',
   'DeployReleaseTrain',
-] as const;
-export type Action = (typeof ACTIONS)[number];
-
-/** Kuberpult actions a policy may name that this service has no write for: accepted, never needed. */
-const KUBERPULT_ONLY_ACTIONS = [
   'CreateUndeploy',
   'DeployUndeploy',
   'DeleteEnvironmentApplication',
-  'DeleteEnvFromApp',
-];
+] as const;
+export type Action = (typeof ACTIONS)[number];
+
+/** Kuberpult names a policy may hold that this service has no write for: accepted, never needed. */
+const KUBERPULT_ONLY_ACTIONS = ['DeleteEnvFromApp'];
 
 interface Rule {
   readonly role: string;

@@ -112,6 +112,14 @@ export function buildRequest(
       return at('GET', `/api/commit-deployments/${segment(command.commit)}`);
     case 'delete-environment':
       return at('DELETE', `/api/environments/${segment(command.environment)}`);
+    case 'cleanup-releases':
+      if (command.dryRun) return at('GET', '/api/releases/cleanup');
+      // Repeatable: a second cleanup finds nothing more to remove.
+      return at(
+        'POST',
+        '/api/releases/cleanup',
+        command.ciLink === undefined ? undefined : json({ ciLink: command.ciLink }),
+      );
   }
 }
 

@@ -97,7 +97,7 @@ function describeLock(lock: LockView): string {
 
 export type WriteCommand = Extract<
   Command,
-  { kind: 'release' | 'create-lock' | 'delete-lock' | 'delete-environment' }
+  { kind: 'release' | 'create-lock' | 'delete-lock' | 'delete-environment' | 'cleanup-releases' }
 >;
 
 /** One line for the writes other than trains; `body` is the parsed answer (undefined when empty). */
@@ -118,6 +118,8 @@ export function formatWrite(command: WriteCommand, status: number, body: unknown
       return `Deleted environment '${command.environment}'${
         typeof answer.commitId === 'string' ? ` (commit ${answer.commitId})` : ''
       }`;
+    case 'cleanup-releases':
+      return formatCleanup(command.dryRun, answer);
   }
 }
 
@@ -129,6 +131,48 @@ function describeInForce(answer: Record<string, unknown>): string {
   const until = typeof validUntil === 'string' ? ` until ${validUntil}` : '';
   const now = inForce === true ? 'in force now' : inForce === false ? 'not in force now' : '';
   return `, in force${from}${until}${now ? ` (${now})` : ''}`;
+}
+
+/** The cleanup's answer: a summary line, then one line per app with its removed releases as ranges. */
+function formatCleanup(dryRun: boolean, answer: Record<string, unknown>): string {
+  const removed = (
+    typeof answer.removed === 'object' && answer.removed !== null ? answer.removed : {}
+  ) as Record<string, unknown>;
+  const apps = Object.keys(removed).sort();
+  const count = typeof answer.removedReleases === 'number' ? answer.removedReleases : 0;
+  const kept = typeof answer.releasesKept === 'number' ? ` (RELEASES_KEPT=${answer.releasesKept})` : '';
+  if (count === 0) return `Nothing to remove: every app keeps all its releases${kept}`;
+  const summary = `${count} old release${count === 1 ? '' : 's'} of ${apps.length} application${apps.length === 1 ? '' : 's'}${kept}`;
+  const heading = dryRun
+    ? `Would remove ${summary}; nothing was written:`
+    : `Removed ${summary}${typeof answer.commitId === 'string' ? ` in commit ${answer.commitId}` : ''}:`;
+  const lines = apps.map((app) => {
+    const versions = Array.isArray(removed[app]) ? (removed[app] as unknown[]) : [];
+    return `  ${app}: ${ranges(versions.filter((version): version is number => typeof version === 'number'))}`;
+  });
+  return [heading, ...lines].join('\n');
+}
+
+/** 1, 2, 3, 5, 7, 8 -> "1-3, 5, 7-8" (the list is ascending). */
+function ranges(versions: readonly number[]): string {
+  const parts: string[] = [];
+  let start: number | undefined;
+  let previous: number | undefined;
+  const close = () => {
+    if (start === undefined || previous === undefined) return;
+    parts.push(start === previous ? `${start}` : `${start}-${previous}`);
+  };
+  for (const version of versions) {
+    if (previous !== undefined && version === previous + 1) {
+      previous = version;
+      continue;
+    }
+    close();
+    start = version;
+    previous = version;
+  }
+  close();
+  return parts.join(', ');
 }
 
 function describeScope(scope: LockScope): string {

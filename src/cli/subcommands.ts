@@ -77,7 +77,8 @@ export type Command =
   | { readonly kind: 'delete-lock'; readonly scope: LockScope; readonly lockId: string }
   | { readonly kind: 'get-deployment-commit'; readonly environment: string; readonly application: string }
   | { readonly kind: 'get-commit-deployments'; readonly commit: string; readonly out?: string }
-  | { readonly kind: 'delete-environment'; readonly environment: string };
+  | { readonly kind: 'delete-environment'; readonly environment: string }
+  | { readonly kind: 'cleanup-releases'; readonly dryRun: boolean; readonly ciLink?: string };
 
 export interface Subcommand {
   readonly name: string;
@@ -554,6 +555,25 @@ const DELETE_ENVIRONMENT: Subcommand = {
   },
 };
 
+const CLEANUP_RELEASES: Subcommand = {
+  name: 'cleanup-releases',
+  summary:
+    "remove every app's old releases in one commit, as each app's next deployment would (RELEASES_KEPT; Trainyard only)",
+  flags: [
+    bool('dry-run', 'only show what would be removed; nothing is written'),
+    string('ci_link', 'the link to the CI run, recorded in the commit (an absolute http(s) URL)'),
+  ],
+  build(flags) {
+    const dryRun = flags.bool('dry-run');
+    const ciLink = flags.atMostOnce('ci_link');
+    if (ciLink !== undefined) {
+      checkCiLink(ciLink);
+      if (dryRun) throw new UsageError('--ci_link is recorded in a commit: a --dry-run makes none');
+    }
+    return { kind: 'cleanup-releases', dryRun, ...optional('ciLink', ciLink) };
+  },
+};
+
 export const SUBCOMMANDS: readonly Subcommand[] = [
   RELEASE,
   trainSubcommand('release-train'),
@@ -565,6 +585,7 @@ export const SUBCOMMANDS: readonly Subcommand[] = [
   GET_DEPLOYMENT_COMMIT,
   GET_COMMIT_DEPLOYMENTS,
   DELETE_ENVIRONMENT,
+  CLEANUP_RELEASES,
 ];
 
 export function findSubcommand(name: string): Subcommand | undefined {

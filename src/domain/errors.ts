@@ -7,6 +7,7 @@ export type ErrorCode =
   | 'INVALID_JSON'
   | 'INVALID_AUTHOR'
   | 'RELEASE_NOT_IN_ENVIRONMENT'
+  | 'RELEASE_TOO_OLD'
   | 'UNAUTHENTICATED'
   | 'FORBIDDEN'
   | 'NOT_FOUND'
@@ -26,6 +27,9 @@ export type ErrorCode =
   | 'TAG_EXISTS'
   | 'ENVIRONMENT_IN_USE'
   | 'PLAN_CHANGED'
+  | 'RELEASE_REMOVED'
+  | 'APP_STILL_DEPLOYED'
+  | 'ALREADY_UNDEPLOYED'
   | 'BODY_TOO_LARGE'
   | 'UNSUPPORTED_MEDIA_TYPE'
   | 'HEADERS_TOO_LARGE'
@@ -69,11 +73,13 @@ export class AppError extends Error {
 /** Data in the manifest repo breaks the layout rules; `file` is the path inside the repo. */
 export class CorruptRepoError extends AppError {
   readonly file: string;
+  readonly reason: string;
 
   constructor(file: string, reason: string) {
     super('MANIFEST_REPO_CORRUPT', `The manifest repo is corrupt: ${file}: ${reason}`);
     this.name = 'CorruptRepoError';
     this.file = file;
+    this.reason = reason;
   }
 }
 

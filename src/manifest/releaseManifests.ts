@@ -1,19 +1,32 @@
 // Release manifests are read lazily: a snapshot lists every release, and the manifests of a
 // release (which environments it has one for, and their blob ids) are read only when a request
-// needs them. A release tree is content-addressed, so what it holds never changes: once read, its
-// manifests stay with the release, and the snapshot holding it stays as it was.
+// needs them; so is its undeploy marker (one tree read, without the manifests, for the overview).
+// A release tree is content-addressed, so what it holds never changes: once read, its manifests
+// and marker stay with the release, and the snapshot holding it stays as it was.
 import { CorruptRepoError } from '../domain/errors.js';
 import { parseReleaseNumber } from '../domain/names.js';
-import { invalidName, notADirectory, notAFile } from '../planning/layout.js';
+import {
+  invalidName,
+  METADATA_MAX_BYTES,
+  notADirectory,
+  notAFile,
+  tooLarge,
+  UNDEPLOY_MARKER,
+} from '../planning/layout.js';
 import type { Release, Snapshot } from '../planning/model.js';
 import type { ObjectLoader } from './objectLoader.js';
 import { sortedMap } from './treeLayout.js';
 import type { Tree, TreeEntry } from './treeParser.js';
 
-/** A release as read from its tree: `manifests` is unknown (undefined) until `load` read it. */
+/**
+ * A release as read from its tree: `manifests` and `undeploy` are unknown (undefined) until `load`
+ * (or `loadMarker`, for `undeploy` alone) read them.
+ */
 class TreeRelease implements Release {
   #manifests: ReadonlyMap<string, string> | undefined;
+  #undeploy: boolean | undefined;
   #loading: Promise<void> | undefined;
+  #loadingMarker: Promise<void> | undefined;
 
   constructor(
     readonly version: number,
@@ -27,20 +40,45 @@ class TreeRelease implements Release {
     return this.#manifests;
   }
 
-  /** Reads the manifests once: requests meanwhile share the read; one that failed is tried again. */
+  get undeploy(): boolean | undefined {
+    return this.#undeploy;
+  }
+
+  /** Reads the manifests and the marker once: requests meanwhile share the read; one that failed is tried again. */
   load(loader: ObjectLoader): Promise<void> {
     if (this.#manifests !== undefined) return Promise.resolve();
-    if (!this.#loading) {
-      const loading = readManifests(loader, this).then((manifests) => {
+    this.#loading ??= retriedWhenFailed(
+      readRelease(loader, this, true).then(({ manifests, undeploy }) => {
+        this.#undeploy = undeploy;
         this.#manifests = manifests;
-      });
-      this.#loading = loading;
-      loading.catch(() => {
-        if (this.#loading === loading) this.#loading = undefined;
-      });
-    }
+      }),
+      (failed) => {
+        if (this.#loading === failed) this.#loading = undefined;
+      },
+    );
     return this.#loading;
   }
+
+  /** Reads only whether it is an undeploy version (its own tree, not its manifests). */
+  loadMarker(loader: ObjectLoader): Promise<void> {
+    if (this.#undeploy !== undefined) return Promise.resolve();
+    if (this.#loading) return this.#loading;
+    this.#loadingMarker ??= retriedWhenFailed(
+      readRelease(loader, this, false).then(({ undeploy }) => {
+        this.#undeploy = undeploy;
+      }),
+      (failed) => {
+        if (this.#loadingMarker === failed) this.#loadingMarker = undefined;
+      },
+    );
+    return this.#loadingMarker;
+  }
+}
+
+/** `loading`, with `forget` called when it fails (so that the next request reads again). */
+function retriedWhenFailed(loading: Promise<void>, forget: (failed: Promise<void>) => void): Promise<void> {
+  loading.catch(() => forget(loading));
+  return loading;
 }
 
 /** Reads the manifests of the given releases, where not read yet (or being read). */
@@ -58,12 +96,57 @@ export async function loadReleases(
   await Promise.all(loads);
 }
 
-/** A release's manifests; a release whose layout is broken is corrupt as a whole (CorruptRepoError). */
+/** Reads whether the given releases are undeploy versions, where not known yet. */
+export async function loadUndeployMarkers(
+  loader: ObjectLoader,
+  snapshot: Snapshot,
+  wanted: Iterable<{ app: string; version: number }>,
+): Promise<void> {
+  const loads = new Set<Promise<void>>();
+  for (const { app, version } of wanted) {
+    const release = snapshot.applications.get(app)?.releases.get(version);
+    if (release instanceof TreeRelease && release.undeploy === undefined)
+      loads.add(release.loadMarker(loader));
+  }
+  await Promise.all(loads);
+}
+
+/**
+ * A release's marker and (`withManifests`) its manifests; a release whose layout is broken is
+ * corrupt as a whole (CorruptRepoError).
+ */
+async function readRelease(
+  loader: ObjectLoader,
+  release: TreeRelease,
+  withManifests: boolean,
+): Promise<{ undeploy: boolean; manifests: ReadonlyMap<string, string> | undefined }> {
+  const tree = await loader.tree(release.treeOid, release.path);
+  const [undeploy, manifests] = await Promise.all([
+    readUndeployMarker(loader, tree.get(UNDEPLOY_MARKER), `${release.path}/${UNDEPLOY_MARKER}`),
+    withManifests ? readManifests(loader, release, tree) : undefined,
+  ]);
+  return { undeploy, manifests };
+}
+
+/** The marker is a file, with the bound of every other file of a release (its content is not used). */
+async function readUndeployMarker(
+  loader: ObjectLoader,
+  entry: TreeEntry | undefined,
+  file: string,
+): Promise<boolean> {
+  if (!entry) return false;
+  if (entry.kind !== 'file') throw new CorruptRepoError(file, notAFile(entry.kind));
+  const text = await loader.text(entry.oid, METADATA_MAX_BYTES);
+  if (!text.ok) throw new CorruptRepoError(file, tooLarge(text.size, METADATA_MAX_BYTES));
+  return true;
+}
+
 async function readManifests(
   loader: ObjectLoader,
   release: TreeRelease,
+  releaseTree: Tree,
 ): Promise<ReadonlyMap<string, string>> {
-  const environmentsEntry = (await loader.tree(release.treeOid, release.path)).get('environments');
+  const environmentsEntry = releaseTree.get('environments');
   const path = `${release.path}/environments`;
   if (environmentsEntry && environmentsEntry.kind !== 'tree') {
     throw new CorruptRepoError(path, notADirectory(environmentsEntry.kind));

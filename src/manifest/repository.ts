@@ -73,6 +73,11 @@ export interface RepositoryReader {
   readTipSnapshot(): Promise<Snapshot>;
   /** Reads the manifests of these releases into the snapshot, where not read yet. */
   loadReleases(snapshot: Snapshot, releases: Iterable<{ app: string; version: number }>): Promise<void>;
+  /** Reads whether these releases are undeploy versions (without their manifests), where not known yet. */
+  loadUndeployMarkers(
+    snapshot: Snapshot,
+    releases: Iterable<{ app: string; version: number }>,
+  ): Promise<void>;
   /** Resolves a tag to its commit; undefined when there is no such tag. */
   resolveTag(tag: string): Promise<string | undefined>;
   /** An existing tag that a new tag of this name would collide with (the same, or a path clash). */
@@ -263,6 +268,14 @@ export class ManifestRepository implements RepositoryReader, RepositoryHealth, R
     releases: Iterable<{ app: string; version: number }>,
   ): Promise<void> {
     await (await this.snapshotReader()).loadReleases(snapshot, releases);
+  }
+
+  /** Reads whether these releases are undeploy versions, where not known yet. */
+  async loadUndeployMarkers(
+    snapshot: Snapshot,
+    releases: Iterable<{ app: string; version: number }>,
+  ): Promise<void> {
+    await (await this.snapshotReader()).loadUndeployMarkers(snapshot, releases);
   }
 
   async readTipSnapshot(): Promise<Snapshot> {

@@ -28,7 +28,7 @@ import {
   keepUnlessFailed,
   ObjectLoader,
 } from './objectLoader.js';
-import { loadReleases, releasesIn } from './releaseManifests.js';
+import { loadReleases, loadUndeployMarkers, releasesIn } from './releaseManifests.js';
 import {
   appInEnvironmentOf,
   applicationEntryProblem,
@@ -206,6 +206,11 @@ export class SnapshotReader {
   /** Reads the manifests of the given releases, where not read yet (or being read). */
   loadReleases(snapshot: Snapshot, wanted: Iterable<{ app: string; version: number }>): Promise<void> {
     return loadReleases(this.loader, snapshot, wanted);
+  }
+
+  /** Reads whether the given releases are undeploy versions, where not known yet. */
+  loadUndeployMarkers(snapshot: Snapshot, wanted: Iterable<{ app: string; version: number }>): Promise<void> {
+    return loadUndeployMarkers(this.loader, snapshot, wanted);
   }
 
   private async readApplication(treeOid: string, path: string): Promise<Readable<Omit<Application, 'name'>>> {

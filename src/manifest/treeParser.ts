@@ -76,10 +76,7 @@ function malformed(path: string, offset: number, what: string): UnreadableTreeEr
 
 /** A tree that cannot be read as one: malformed, too large, or not a tree object at all. */
 export class UnreadableTreeError extends CorruptRepoError {
-  constructor(
-    file: string,
-    readonly reason: string,
-  ) {
+  constructor(file: string, reason: string) {
     super(file, reason);
     this.name = 'UnreadableTreeError';
   }

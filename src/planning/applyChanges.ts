@@ -17,6 +17,7 @@ import {
   LOCK_FIELD_FILES,
   parseEnvironmentConfig,
   SYMLINK_MODE,
+  UNDEPLOY_MARKER,
   type VersionLink,
 } from './layout.js';
 import type {
@@ -95,6 +96,9 @@ class Derivation {
   private readonly environments = new Map<string, DraftEnvironment>();
   private readonly applications = new Map<string, Application>();
   private readonly applicationsWithNewReleases = new Set<string>();
+  private readonly applicationsWithRemovedReleases = new Set<string>();
+  /** Apps whose `releases` map is the draft's own (see releasesOf). */
+  private readonly ownReleases = new Map<string, Map<number, Release>>();
   /** Units a delete reached into: they exist afterwards only if something the snapshot models is left. */
   private readonly mayVanish = new Units();
   private readonly unsure = new Units();
@@ -235,19 +239,23 @@ class Derivation {
       const version = directory === undefined ? undefined : parseReleaseNumber(directory);
       // A directory that is no release number is no release: nothing the snapshot models.
       if (directory !== undefined && version === undefined) return;
-      // The releases directory or a release's own written or removed, or a file removed from one.
+      if (version !== undefined && inside.length === 0 && removing) {
+        this.removeRelease(name, application, version);
+        return;
+      }
+      // The releases directory written or removed, a release's own written, or a file removed from one.
       if (version === undefined || inside.length === 0 || removing) {
         this.unsure.applications.add(name);
         return;
       }
       const existing = application.releases.get(version);
-      const manifests = this.releaseManifests(existing, inside, change);
-      if (manifests === UNSURE) {
+      const release = this.releaseAfter(existing, version, inside, change);
+      if (release === UNSURE) {
         this.unsure.applications.add(name);
         return;
       }
-      if (existing && manifests === existing.manifests) return;
-      application.releases = new Map(application.releases).set(version, { version, manifests });
+      if (release === existing) return;
+      this.releasesOf(name, application).set(version, release);
       if (existing) return;
       this.applicationsWithNewReleases.add(name);
       if (application.latestRelease === undefined || version > application.latestRelease) {
@@ -256,22 +264,59 @@ class Derivation {
     }
   }
 
-  /** A release's manifests after a write into its directory (`inside`: the path below it). */
-  private releaseManifests(
+  /** A release removed wholly (retention, lifecycle.md): what linked to it is git's to tell. */
+  private removeRelease(name: string, application: Mutable<Application>, version: number): void {
+    if (!application.releases.has(version)) return;
+    const releases = this.releasesOf(name, application);
+    releases.delete(version);
+    this.applicationsWithRemovedReleases.add(name);
+    this.mayVanish.applications.add(name);
+    if (application.latestRelease === version) {
+      let latest: number | undefined;
+      for (const remaining of releases.keys())
+        if (latest === undefined || remaining > latest) latest = remaining;
+      application.latestRelease = latest;
+    }
+  }
+
+  /** The draft's own copy of an app's releases, made once per app (a cleanup removes hundreds). */
+  private releasesOf(name: string, application: Mutable<Application>): Map<number, Release> {
+    let releases = this.ownReleases.get(name);
+    if (!releases) {
+      releases = new Map(application.releases);
+      this.ownReleases.set(name, releases);
+      application.releases = releases;
+    }
+    return releases;
+  }
+
+  /** A release after a write into its directory (`inside`: the path below it). */
+  private releaseAfter(
     existing: Release | undefined,
+    version: number,
     inside: readonly string[],
     change: Exclude<TreeChange, { kind: 'delete' }>,
-  ): ReadonlyMap<string, string> | undefined | typeof UNSURE {
-    const unchanged = existing ? existing.manifests : new Map<string, string>();
-    const [environmentsDirectory, environment, file, ...deeper] = inside;
-    if (environmentsDirectory !== 'environments') return unchanged;
+  ): Release | typeof UNSURE {
+    const release = existing ?? { version, manifests: new Map<string, string>(), undeploy: false };
+    const [first, environment, file, ...deeper] = inside;
+    if (first === UNDEPLOY_MARKER) {
+      // A directory where the marker belongs is not one the service writes.
+      if (environment !== undefined) return UNSURE;
+      // Built field by field: a release read from git keeps its fields in getters.
+      return release.undeploy === true ? release : { version, manifests: release.manifests, undeploy: true };
+    }
+    if (first !== 'environments') return release;
     // A file where a directory belongs, a manifests.yaml that is a directory.
     if (environment === undefined || file === undefined) return UNSURE;
-    if (file !== 'manifests.yaml') return unchanged;
+    if (file !== 'manifests.yaml') return release;
     if (deeper.length > 0) return UNSURE;
     // The other manifests of a release not read yet are not known here.
-    if (existing && existing.manifests === undefined) return UNSURE;
-    return new Map(existing?.manifests).set(environment, this.blobIdOfChange(change));
+    if (release.manifests === undefined) return UNSURE;
+    return {
+      version,
+      manifests: new Map(release.manifests).set(environment, this.blobIdOfChange(change)),
+      undeploy: release.undeploy,
+    };
   }
 
   /** A change below a locks directory (`path`: what follows `locks/`). */
@@ -415,6 +460,17 @@ class Derivation {
       for (const environment of environments.values()) {
         const state = environment.applications.get(app);
         if (state && (!state.deployedVersion.ok || !state.queuedVersion.ok))
+          this.unsure.app(environment.name, app);
+      }
+    }
+    // A link to a release that is gone is no longer valid (the retention rule never removes one).
+    for (const app of this.applicationsWithRemovedReleases) {
+      const releases = applications.get(app)?.releases;
+      const gone = (link: Readable<number | undefined>) =>
+        link.ok && link.value !== undefined && !releases?.has(link.value);
+      for (const environment of environments.values()) {
+        const state = environment.applications.get(app);
+        if (state && (gone(state.deployedVersion) || gone(state.queuedVersion)))
           this.unsure.app(environment.name, app);
       }
     }

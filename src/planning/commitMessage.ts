@@ -6,10 +6,16 @@ export interface TrainTrailers {
   readonly ciLink?: string;
 }
 
-export function renderTrainCommitMessage(plan: ReleaseTrainPlan, trailerValues: TrainTrailers): string {
+/** `cleanupLines`: the releases the same commit removes (retention.ts), a paragraph before the trailers. */
+export function renderTrainCommitMessage(
+  plan: ReleaseTrainPlan,
+  trailerValues: TrainTrailers,
+  cleanupLines: readonly string[] = [],
+): string {
   const blocks = plan.environments.map((environmentPlan) =>
     renderEnvironmentBlock(environmentPlan, plan.team),
   );
+  if (cleanupLines.length > 0) blocks.push(cleanupLines.join('\n'));
   const trailers = renderTrailers([
     ['Release-Train-Target', plan.target],
     ['Release-Train-Team', plan.team],

@@ -5,6 +5,7 @@ import { type DeploymentContext, deploymentChanges, queuedDeploymentChanges } fr
 import type { Environment, Lock, Snapshot } from './model.js';
 import { requireApplication, requireEnvironment, requireLayout } from './problems.js';
 import { loadedManifests, mustRead } from './readable.js';
+import { cleanupAfterDeployments } from './retention.js';
 import { locksInForce } from './timedLocks.js';
 
 export type LockBehavior = 'record' | 'fail' | 'ignore';
@@ -30,7 +31,7 @@ export interface LocksInTheWay {
 export function planDeployment(
   snapshot: Snapshot,
   request: DeploymentRequest,
-  context: DeploymentContext & { readonly trailers: string },
+  context: DeploymentContext & { readonly trailers: string; readonly releasesKept: number },
 ): WritePlan<DeploymentResult> {
   const { environment: environmentName, app, version } = request;
   requireLayout(snapshot);
@@ -71,15 +72,27 @@ export function planDeployment(
     mustRead(state.deployedVersion) === version &&
     state.queuedVersion.ok &&
     state.queuedVersion.value === undefined;
+  if (alreadyDeployed) return { changes: [], message: '', result: { outcome: 'deployed' } };
+  const cleanup = cleanupAfterDeployments(
+    snapshot,
+    { deployed: [{ environment: environmentName, app, version }] },
+    context.releasesKept,
+  );
+  const paragraphs = [
+    `deployed version ${version} of "${app}" to "${environmentName}"`,
+    ...(cleanup.messageLines.length > 0 ? [cleanup.messageLines.join('\n')] : []),
+    context.trailers,
+  ];
   return {
-    changes: alreadyDeployed
-      ? []
-      : deploymentChanges(
-          snapshot,
-          { environment: environmentName, app, version, manifest: { blobId: manifestBlobId } },
-          context,
-        ),
-    message: `deployed version ${version} of "${app}" to "${environmentName}"\n\n${context.trailers}`,
+    changes: [
+      ...deploymentChanges(
+        snapshot,
+        { environment: environmentName, app, version, manifest: { blobId: manifestBlobId } },
+        context,
+      ),
+      ...cleanup.changes,
+    ],
+    message: paragraphs.join('\n\n'),
     result: { outcome: 'deployed' },
   };
 }

@@ -23,6 +23,9 @@ export const LINK_MAX_BYTES = 4096;
 /** The largest release manifest the service reads into an answer (it copies larger ones by blob id). */
 export const MANIFEST_MAX_BYTES = 64 * 1024 * 1024;
 
+/** The file in a release's directory that makes it an undeploy version (lifecycle.md). */
+export const UNDEPLOY_MARKER = 'undeploy';
+
 /** What a git tree entry is, by its mode. */
 export type EntryKind = 'tree' | 'file' | 'symlink' | 'submodule';
 

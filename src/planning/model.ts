@@ -84,6 +84,11 @@ export interface Release {
    * read yet: the planner then asks for the release (see ReleaseTrainOutcome `needsReleases`).
    */
   readonly manifests: ReadonlyMap<string, string> | undefined;
+  /**
+   * Whether it is an undeploy version (a file `undeploy` in its directory, lifecycle.md). Undefined
+   * while not read yet: it is read with the manifests, or alone (`loadUndeployMarkers`).
+   */
+  readonly undeploy: boolean | undefined;
 }
 
 export interface Application {

@@ -21,3 +21,9 @@ export function loadedManifests(release: Release): ReadonlyMap<string, string> {
   if (release.manifests === undefined) throw new Error(`release ${release.version} was not loaded`);
   return release.manifests;
 }
+
+/** Whether a release the caller made sure was read is an undeploy version. */
+export function loadedUndeploy(release: Release): boolean {
+  if (release.undeploy === undefined) throw new Error(`release ${release.version} was not loaded`);
+  return release.undeploy;
+}

@@ -45,6 +45,8 @@ export type AppOutcome =
       /** Blob id of the release's manifests.yaml for the target environment. */
       readonly manifestBlobId: string;
       readonly previousVersion: number | undefined;
+      /** Present when the version deployed is an undeploy version (lifecycle.md). */
+      readonly undeploy?: true;
     }
   | { readonly kind: 'skip'; readonly cause: 'APP_HAS_NO_VERSION_IN_UPSTREAM_ENV' }
   | { readonly kind: 'skip'; readonly cause: 'APP_ALREADY_IN_UPSTREAM_VERSION'; readonly version: number }
@@ -106,7 +108,9 @@ export type ReleaseTrainOutcome =
   | { readonly kind: 'planned'; readonly plan: ReleaseTrainPlan }
   | { readonly kind: 'targetNotFound'; readonly target: string; readonly targetType: TargetType }
   /** The plan needs the manifests of these releases, which the snapshot has not read yet. */
-  | { readonly kind: 'needsReleases'; readonly releases: readonly ReleaseRef[] };
+  | { readonly kind: 'needsReleases'; readonly releases: readonly ReleaseRef[] }
+  /** Source versions (of `sourceSnapshot`) that the tip no longer has: removed since (lifecycle.md). */
+  | { readonly kind: 'releasesRemoved'; readonly releases: readonly ReleaseRef[] };
 
 export interface Deployment {
   readonly environment: string;
@@ -125,10 +129,15 @@ export function planReleaseTrain(snapshot: Snapshot, request: ReleaseTrainReques
   }
   const source = request.sourceSnapshot ?? snapshot;
   const missing: ReleaseRef[] = [];
+  const removed: ReleaseRef[] | undefined = request.sourceSnapshot ? [] : undefined;
   const environments = resolved.environments.map((name) => ({
     environment: name,
-    outcome: planEnvironment(snapshot, source, name, request, missing),
+    outcome: planEnvironment(snapshot, source, name, request, missing, removed),
   }));
+  if (removed && removed.length > 0) {
+    const unique = new Map(removed.map((release) => [`${release.app}/${release.version}`, release]));
+    return { kind: 'releasesRemoved', releases: [...unique.values()] };
+  }
   if (missing.length > 0) {
     const unique = new Map(missing.map((release) => [`${release.app}/${release.version}`, release]));
     return { kind: 'needsReleases', releases: [...unique.values()] };
@@ -171,6 +180,7 @@ function planEnvironment(
   environmentName: string,
   { team, callerTeams, now }: ReleaseTrainRequest,
   missing: ReleaseRef[],
+  removed: ReleaseRef[] | undefined,
 ): EnvironmentOutcome {
   const environment = snapshot.environments.get(environmentName) as Environment;
   const { upstream, deployWindows } = mustRead(environment.config);
@@ -225,6 +235,7 @@ function planEnvironment(
         callerTeams,
         now,
         missing,
+        removed,
       ),
     });
   }
@@ -258,6 +269,8 @@ function planApp(
   callerTeams: ReadonlySet<string> | undefined,
   now: Date,
   missing: ReleaseRef[],
+  /** Collects source versions the tip no longer has; undefined: the source is the tip. */
+  removed: ReleaseRef[] | undefined,
 ): AppOutcome {
   const fromLatest = mustRead(environment.config).upstream?.latest === true;
   if (sourceVersion === undefined && !fromLatest)
@@ -273,6 +286,11 @@ function planApp(
   // With `latest`, an app without releases has nothing to deploy here either.
   const release =
     sourceVersion === undefined ? undefined : snapshot.applications.get(app)?.releases.get(sourceVersion);
+  if (removed && sourceVersion !== undefined && !release && snapshot.applications.has(app)) {
+    // An error, not a skip (lifecycle.md): the tag names a version retention removed since.
+    removed.push({ app, version: sourceVersion });
+    return { kind: 'skip', cause: 'APP_DOES_NOT_EXIST_IN_ENV' };
+  }
   if (release && release.manifests === undefined) {
     // Not read yet: the caller reads it and plans again. The outcome here is a placeholder.
     missing.push({ app, version: release.version });
@@ -292,5 +310,11 @@ function planApp(
     if (teamLocks.length > 0)
       return { kind: 'skip', cause: 'TEAM_IS_LOCKED', team: appTeam, locks: teamLocks };
   }
-  return { kind: 'deploy', version: sourceVersion, manifestBlobId, previousVersion: deployedVersion };
+  return {
+    kind: 'deploy',
+    version: sourceVersion,
+    manifestBlobId,
+    previousVersion: deployedVersion,
+    ...(release?.undeploy === true ? { undeploy: true as const } : {}),
+  };
 }

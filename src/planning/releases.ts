@@ -4,9 +4,11 @@ import { AppError } from '../domain/errors.js';
 import type { TreeChange, WritePlan } from './changes.js';
 import { type DeploymentContext, deploymentChanges, queuedDeploymentChanges } from './deploymentChanges.js';
 import { locksInTheWay } from './deployments.js';
+import { UNDEPLOY_MARKER } from './layout.js';
 import type { Snapshot } from './model.js';
 import { requireApplication, requireEnvironment, requireLayout } from './problems.js';
 import { compareNames, loadedManifests, mustRead } from './readable.js';
+import { cleanupAfterDeployments, oldestKeptRelease } from './retention.js';
 
 export interface ReleaseManifest {
   readonly content: Buffer;
@@ -25,6 +27,8 @@ export interface ReleaseRequest {
   readonly sourceAuthor?: string;
   readonly sourceMessage?: string;
   readonly displayVersion?: string;
+  /** An undeploy version (lifecycle.md): the release gets the empty marker file `undeploy`. */
+  readonly undeploy?: boolean;
 }
 
 export interface ReleaseResult {
@@ -35,10 +39,16 @@ export interface ReleaseResult {
   readonly queuedIn: readonly string[];
 }
 
+export interface ReleaseContext extends DeploymentContext {
+  readonly trailers: string;
+  /** RELEASES_KEPT: the retention rule of the cleanup a deploying commit does (retention.ts). */
+  readonly releasesKept: number;
+}
+
 export function planCreateRelease(
   snapshot: Snapshot,
   request: ReleaseRequest,
-  context: DeploymentContext & { readonly trailers: string },
+  context: ReleaseContext,
 ): WritePlan<ReleaseResult> {
   const { app } = request;
   requireLayout(snapshot);
@@ -83,6 +93,7 @@ export function planCreateRelease(
   ] as const;
   for (const [name, value] of metadata)
     if (value !== undefined) changes.push(file(`${releasePath}/${name}`, value));
+  if (request.undeploy) changes.push(file(`${releasePath}/${UNDEPLOY_MARKER}`, ''));
   const environments = [...request.manifests.keys()].sort(compareNames);
   for (const environment of environments) {
     const manifest = request.manifests.get(environment) as ReleaseManifest;
@@ -114,13 +125,33 @@ export function planCreateRelease(
     }
   }
 
+  const versionWrites = {
+    deployed: deployedTo.map((environment) => ({ environment, app, version })),
+    queued: queuedIn.map((environment) => ({ environment, app, version })),
+    created: [{ app, version }],
+  };
+  const oldestKept = oldestKeptRelease(snapshot, app, versionWrites, context.releasesKept);
+  if (oldestKept !== undefined && version < oldestKept) {
+    throw new AppError(
+      'RELEASE_TOO_OLD',
+      `Release ${version} of '${app}' is older than the releases kept (${oldestKept} and newer, ` +
+        `RELEASES_KEPT=${context.releasesKept}): it would be removed at once.`,
+      { details: { oldestKept, releasesKept: context.releasesKept } },
+    );
+  }
+  const cleanup = cleanupAfterDeployments(snapshot, versionWrites, context.releasesKept);
+  changes.push(...cleanup.changes);
+
   const deploymentLines = [
     ...deployedTo.map((environment) => `deployed version ${version} of "${app}" to "${environment}"`),
     ...queuedIn.map(
       (environment) => `queued version ${version} of "${app}" in "${environment}": it is locked`,
     ),
   ];
-  const paragraphs = [`created version ${version} of "${app}"`, deploymentLines.join('\n'), context.trailers];
+  const subject = request.undeploy
+    ? `created undeploy version ${version} of "${app}"`
+    : `created version ${version} of "${app}"`;
+  const paragraphs = [subject, deploymentLines.join('\n'), cleanup.messageLines.join('\n'), context.trailers];
   return {
     changes,
     message: paragraphs.filter((paragraph) => paragraph !== '').join('\n\n'),

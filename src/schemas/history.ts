@@ -17,7 +17,16 @@ export const HistoryQuerySchema = z.object({
     .describe('At most this many entries, newest first'),
 });
 
-export const HISTORY_KINDS = ['train', 'lock', 'release', 'deployment', 'environment', 'other'] as const;
+export const HISTORY_KINDS = [
+  'train',
+  'lock',
+  'release',
+  'deployment',
+  'environment',
+  'application',
+  'cleanup',
+  'other',
+] as const;
 export type HistoryKind = (typeof HISTORY_KINDS)[number];
 
 export const GitPersonSchema = z.object({ name: z.string(), email: z.string() }).meta({ id: 'GitPerson' });
@@ -31,6 +40,10 @@ export const HistoryEntrySchema = z
         "What the commit did, read from its subject; 'other' for any subject the service does not write (e.g. a commit made with git)",
       ),
     summary: z.string().describe("The commit's subject line"),
+    undeployVersion: z
+      .literal(true)
+      .optional()
+      .describe('Present when the commit created an undeploy version (kind release)'),
     author: GitPersonSchema.describe('Who asked for the change'),
     committer: GitPersonSchema.describe('Who wrote the commit (the service, for its own writes)'),
     time: z.string().describe('The author date, ISO 8601 UTC'),

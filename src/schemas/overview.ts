@@ -8,6 +8,10 @@ export const OverviewAppSchema = z
     name: z.string(),
     version: z.number().int().optional().describe('The deployed version; absent when not deployed'),
     queuedVersion: z.number().int().optional().describe('A deployment that a lock held back'),
+    undeployVersion: z
+      .literal(true)
+      .optional()
+      .describe('Present when the deployed version is an undeploy version (the app is being switched off)'),
     deployedBy: z.string().optional(),
     deployedByEmail: z.string().optional(),
     deployedAt: z.string().optional().describe('deployed_at_utc as written'),

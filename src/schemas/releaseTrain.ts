@@ -45,7 +45,10 @@ export const EnvSkipCauseSchema = z
 export const AppPrognosisSchema = z
   .object({
     deployedVersion: z
-      .object({ version: z.number().int() })
+      .object({
+        version: z.number().int(),
+        undeployVersion: z.literal(true).optional().describe('Present when it is an undeploy version'),
+      })
       .optional()
       .describe('Present when the app is deployed'),
     skipCause: AppSkipCauseSchema.optional().describe('Present when the app is skipped'),

@@ -77,10 +77,14 @@ export function historyPathspecs(filter: {
 const KINDS: readonly (readonly [HistoryKind, RegExp])[] = [
   ['train', /^Release Train to /],
   ['lock', /^(?:Created|Deleted) lock "/],
-  ['release', /^created version \d+ of "/],
+  ['release', /^created (?:undeploy )?version \d+ of "/],
   ['deployment', /^(?:deployed|Queued) version \d+ of "/],
   ['environment', /^(?:Created|Updated|Deleted) environment "/],
+  ['application', /^Deleted application "/],
+  ['cleanup', /^Cleaned up \d+ old releases /],
 ];
+
+const UNDEPLOY_VERSION = /^created undeploy version \d+ of "/;
 
 export function historyKind(subject: string): HistoryKind {
   return KINDS.find(([, pattern]) => pattern.test(subject))?.[0] ?? 'other';
@@ -91,6 +95,7 @@ function toHistoryEntry(entry: LogEntry): HistoryEntry {
     commitId: entry.commitId,
     kind: historyKind(entry.subject),
     summary: entry.subject,
+    ...(UNDEPLOY_VERSION.test(entry.subject) ? { undeployVersion: true as const } : {}),
     author: entry.author,
     committer: entry.committer,
     time: entry.authorTime.toISOString(),

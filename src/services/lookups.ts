@@ -14,7 +14,7 @@ import {
   requireEveryEnvironment,
   requireLayout,
 } from '../planning/problems.js';
-import { loadedManifests, mustRead, sortedKeys } from '../planning/readable.js';
+import { loadedManifests, loadedUndeploy, mustRead, sortedKeys } from '../planning/readable.js';
 import type {
   CommitDeploymentStatus,
   CommitDeployments,
@@ -159,7 +159,7 @@ export class LookupService {
     const path = (file: string) => `${directory}/${file}`;
     const metadata = ['source_commit_id', 'source_author', 'source_message', 'display_version', 'created_at'];
     const [files, contents] = await Promise.all([
-      this.repo.readPathsAt(commitOf(snapshot), [...metadata.map(path), path('undeploy')]),
+      this.repo.readPathsAt(commitOf(snapshot), metadata.map(path)),
       this.repo.readBlobTexts(
         environments.map((environment) => blobs.get(environment) as string),
         MANIFEST_MAX_BYTES,
@@ -181,7 +181,8 @@ export class LookupService {
         ...present('source_author', fileText(files, path('source_author'))),
         ...present('source_message', fileText(files, path('source_message'))),
         ...(createdAt !== undefined && { created_at: protobufTimestamp(createdAt, path('created_at')) }),
-        undeploy_version: fileText(files, path('undeploy')) !== undefined,
+        // The release reader's own check of the marker (a file, within the bound of release files).
+        undeploy_version: loadedUndeploy(release),
         ...present('display_version', fileText(files, path('display_version'))),
         environments,
       },

@@ -1,5 +1,6 @@
 // GET /api/overview: every environment (by group) and application, from one snapshot.
 // Corrupt data is listed under `problems` instead of failing the whole overview.
+import { CorruptRepoError } from '../domain/errors.js';
 import type { MetadataText, RepositoryReader } from '../manifest/repository.js';
 import { deployWindowState } from '../planning/deployWindows.js';
 import { METADATA_MAX_BYTES, tooLarge } from '../planning/layout.js';
@@ -23,13 +24,30 @@ export class OverviewService {
   async read(): Promise<Overview> {
     const snapshot = await this.repo.readTipSnapshot();
     const recordBlobs: string[] = [];
+    // Whether a deployed version is an undeploy version: one tree read per release (not its manifests).
+    const deployedReleases = new Map<string, { app: string; version: number }>();
     for (const environment of snapshot.environments.values()) {
-      for (const app of environment.applications.values()) {
-        const { deployedBy, deployedByEmail, deployedAt } = app.deploymentRecord;
+      for (const [app, state] of environment.applications) {
+        const { deployedBy, deployedByEmail, deployedAt } = state.deploymentRecord;
         for (const oid of [deployedBy, deployedByEmail, deployedAt]) if (oid) recordBlobs.push(oid);
+        const version = state.deployedVersion.ok ? state.deployedVersion.value : undefined;
+        if (version !== undefined) deployedReleases.set(`${app}/${version}`, { app, version });
       }
     }
-    return buildOverview(snapshot, await this.repo.readMetadataTexts(recordBlobs), this.clock());
+    // One by one (the reads still go to git in one batch): a corrupt release is one problem listed.
+    const [texts, markers] = await Promise.all([
+      this.repo.readMetadataTexts(recordBlobs),
+      Promise.allSettled(
+        [...deployedReleases.values()].map((release) => this.repo.loadUndeployMarkers(snapshot, [release])),
+      ),
+    ]);
+    const markerProblems: Overview['problems'] = [];
+    for (const marker of markers) {
+      if (marker.status === 'fulfilled') continue;
+      if (!(marker.reason instanceof CorruptRepoError)) throw marker.reason;
+      markerProblems.push({ file: marker.reason.file, reason: marker.reason.reason });
+    }
+    return buildOverview(snapshot, texts, this.clock(), markerProblems);
   }
 }
 
@@ -38,10 +56,12 @@ export function toLockState(lock: Lock, now: Date): LockState {
   return { ...toLockView(lock), inForce: lockInForce(lock, now) };
 }
 
+/** `releaseProblems`: releases whose undeploy marker could not be read. */
 export function buildOverview(
   snapshot: Snapshot,
   texts: ReadonlyMap<string, MetadataText>,
   now: Date,
+  releaseProblems: Overview['problems'] = [],
 ): Overview {
   // The entries the snapshot could not model first; then each unreadable value once.
   const problems: Overview['problems'] = snapshot.problems.map(({ file, reason }) => ({ file, reason }));
@@ -82,10 +102,13 @@ export function buildOverview(
       const deployedBy = text(state.deploymentRecord.deployedBy, `${path}/deployed_by`);
       const deployedByEmail = text(state.deploymentRecord.deployedByEmail, `${path}/deployed_by_email`);
       const deployedAt = text(state.deploymentRecord.deployedAt, `${path}/deployed_at_utc`)?.trim();
+      const undeploy =
+        version !== undefined && snapshot.applications.get(app)?.releases.get(version)?.undeploy === true;
       applications[app] = {
         name: app,
         ...(version !== undefined ? { version } : {}),
         ...(queuedVersion !== undefined ? { queuedVersion } : {}),
+        ...(undeploy ? { undeployVersion: true as const } : {}),
         ...(deployedBy !== undefined ? { deployedBy } : {}),
         ...(deployedByEmail !== undefined ? { deployedByEmail } : {}),
         ...(deployedAt !== undefined ? { deployedAt } : {}),
@@ -114,6 +137,8 @@ export function buildOverview(
     });
     groups.set(group, members);
   }
+
+  for (const { file, reason } of releaseProblems) listProblem(file, reason);
 
   const applications: Overview['applications'] = {};
   for (const name of sortedKeys(snapshot.applications)) {

@@ -55,7 +55,10 @@ function toEnvPrognosis(outcome: EnvironmentOutcome): EnvPrognosis {
 }
 
 function toAppPrognosis(outcome: AppOutcome): AppPrognosis {
-  if (outcome.kind === 'deploy') return { deployedVersion: { version: outcome.version } };
+  if (outcome.kind === 'deploy') {
+    const undeploy = outcome.undeploy ? { undeployVersion: true as const } : {};
+    return { deployedVersion: { version: outcome.version, ...undeploy } };
+  }
   switch (outcome.cause) {
     case 'APP_IS_LOCKED':
       return { skipCause: outcome.cause, appLocks: outcome.locks.map(toLockView) };

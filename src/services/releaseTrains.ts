@@ -15,6 +15,7 @@ import {
   type ReleaseTrainRequest,
 } from '../planning/releaseTrain.js';
 import { resolveTarget, type TargetType } from '../planning/resolveTarget.js';
+import { cleanupAfterDeployments, RELEASES_KEPT_DEFAULT } from '../planning/retention.js';
 import { type ManifestDiffs, manifestDiffsOf } from './manifestDiffs.js';
 import type { ManifestWriter } from './manifestWriter.js';
 import { PlanChangedError, planIdOf } from './planIds.js';
@@ -61,6 +62,8 @@ export class ReleaseTrainService {
     private readonly permissions: Permissions = new Permissions(),
     /** "Now" of a prognosis (timed locks, deploy windows); a train plans at its write's time. */
     private readonly clock: () => Date = () => new Date(),
+    /** RELEASES_KEPT: a train's commit removes the old releases of the apps it deploys. */
+    private readonly releasesKept: number = RELEASES_KEPT_DEFAULT,
   ) {}
 
   async prognosis(call: PrognosisCall): Promise<PlannedTrain> {
@@ -120,11 +123,20 @@ export class ReleaseTrainService {
           throw new PlanChangedError(plan, planId, call.approvedPlanIds);
         }
         const context = { deployer: call.caller, time, emptyBlobId };
+        const deployments = deploymentsOf(plan);
+        const cleanup = cleanupAfterDeployments(snapshot, { deployed: deployments }, this.releasesKept);
         return {
-          changes: deploymentsOf(plan).flatMap(({ manifestBlobId, ...deployment }) =>
-            deploymentChanges(snapshot, { ...deployment, manifest: { blobId: manifestBlobId } }, context),
+          changes: [
+            ...deployments.flatMap(({ manifestBlobId, ...deployment }) =>
+              deploymentChanges(snapshot, { ...deployment, manifest: { blobId: manifestBlobId } }, context),
+            ),
+            ...cleanup.changes,
+          ],
+          message: renderTrainCommitMessage(
+            plan,
+            { requestId: call.requestId, ciLink: call.ciLink },
+            cleanup.messageLines,
           ),
-          message: renderTrainCommitMessage(plan, { requestId: call.requestId, ciLink: call.ciLink }),
           result: { plan, planId },
         };
       },
@@ -150,6 +162,15 @@ export class ReleaseTrainService {
     }
     if (outcome.kind === 'needsReleases')
       throw new Error('release manifests still missing after loading them');
+    if (outcome.kind === 'releasesRemoved') {
+      const releases = outcome.releases.map(({ app, version }) => `release ${version} of '${app}'`);
+      throw new AppError(
+        'RELEASE_REMOVED',
+        `The git tag '${call.sourceGitTag}' names ${releases.join(', ')}, which the branch no longer has ` +
+          '(the release retention removed it since): take a newer tag.',
+        { details: { releases: outcome.releases } },
+      );
+    }
     if (outcome.kind === 'targetNotFound') {
       const kind = {
         environment: 'environment',

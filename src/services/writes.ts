@@ -14,6 +14,7 @@ import { planDeleteEnvironment, planSetEnvironment } from '../planning/environme
 import { type LockInput, type LockTarget, planCreateLock, planDeleteLock } from '../planning/locks.js';
 import type { Snapshot } from '../planning/model.js';
 import { planCreateRelease, type ReleaseManifest, type ReleaseRequest } from '../planning/releases.js';
+import { RELEASES_KEPT_DEFAULT } from '../planning/retention.js';
 import { withExpiredLocksRemoved } from '../planning/timedLocks.js';
 import type { ManifestWriter, WriteContext, WriteOptions, WriteResult } from './manifestWriter.js';
 import { toLockView } from './prognosisView.js';
@@ -28,7 +29,8 @@ export interface RequestContext {
   readonly ciLink?: string;
 }
 
-function trailersOf(request: RequestContext): string {
+/** The trailers of a write's commit: its CI link and request id. */
+export function trailersOf(request: RequestContext): string {
   return renderTrailers([
     ['Ci-Link', request.ciLink],
     ['Request-Id', request.requestId],
@@ -96,6 +98,8 @@ export class ManifestWrites {
     private readonly writer: ManifestWriter,
     private readonly reader: RepositoryReader,
     private readonly permissions: Permissions = new Permissions(),
+    /** RELEASES_KEPT: a commit that deploys removes the deployed app's old releases. */
+    private readonly releasesKept: number = RELEASES_KEPT_DEFAULT,
   ) {}
 
   private write<T>(
@@ -182,7 +186,13 @@ export class ManifestWrites {
         return planCreateRelease(
           snapshot,
           { ...release, manifests },
-          { deployer: request.caller, time, emptyBlobId, trailers: trailersOf(request) },
+          {
+            deployer: request.caller,
+            time,
+            emptyBlobId,
+            trailers: trailersOf(request),
+            releasesKept: this.releasesKept,
+          },
         );
       },
     );
@@ -200,6 +210,7 @@ export class ManifestWrites {
           time,
           emptyBlobId,
           trailers: trailersOf(request),
+          releasesKept: this.releasesKept,
         });
       },
     );

@@ -34,7 +34,11 @@ const ALL_ACTIONS: readonly Action[] = [
   'CreateRelease',
   'DeployRelease',
   'CreateEnvironment',
+  'DeleteEnvironment',
   'DeployReleaseTrain',
+  'CreateUndeploy',
+  'DeployUndeploy',
+  'DeleteEnvironmentApplication',
 ];
 
 describe('parsePolicy', () => {
@@ -99,7 +103,7 @@ describe('parsePolicy', () => {
     );
   });
 
-  it.each(['CreateUndeploy', 'DeployUndeploy', 'DeleteEnvironmentApplication', 'DeleteEnvFromApp'])(
+  it.each(['DeleteEnvFromApp'])(
     'accepts the Kuberpult-only action %s, which allows none of the actions of this service',
     (action) => {
       const policy = parsePolicy(`p, role:dev, ${action}, *:*, *, allow\ng, devs, role:dev\n`, 'policy.csv');

@@ -10,6 +10,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { WORLD } from '../http/world.js';
 import { base64, type Harness, startHarness } from '../support/appHarness.js';
 import { runCli, stopCliProcesses } from '../support/cliProcess.js';
+import { layoutFiles } from '../support/layout.js';
 
 const COMMIT = '0123abcdef0123abcdef0123abcdef0123abcdef';
 const PREVIOUS = 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa';
@@ -498,5 +499,79 @@ describe('what trainyard sends', () => {
       body: '',
     });
     expect(seen[1]?.headers['content-type']).toBeUndefined();
+  });
+});
+
+describe('cleanup-releases (Trainyard only)', () => {
+  const ENVS = ['dev', 'prod'];
+  const RETENTION_WORLD = layoutFiles({
+    apps: {
+      web: { releases: Object.fromEntries(Array.from({ length: 12 }, (_, i) => [i + 1, ENVS])) },
+      api: { releases: { 1: ENVS } },
+    },
+    environments: {
+      dev: { config: { upstream: { latest: true } }, deployed: { web: 12, api: 1 } },
+      prod: { config: { upstream: { environment: 'dev' } }, deployed: { web: 10 } },
+    },
+  });
+  let harness: Harness;
+  let url: string;
+
+  beforeEach(async () => {
+    harness = await startHarness(RETENTION_WORLD, { releasesKept: 5 });
+    await harness.app.listen({ port: 0, host: '127.0.0.1' });
+    url = `http://127.0.0.1:${(harness.app.server.address() as AddressInfo).port}`;
+  });
+  afterEach(async () => {
+    await harness.close();
+  });
+
+  it('--dry-run shows what would go; without it one commit removes it; then there is nothing left to remove', async () => {
+    const before = harness.fixture.tip();
+    const dryRun = await runCli(['--url', url, 'cleanup-releases', '--dry-run']);
+    expect(dryRun).toMatchObject({ code: 0, stderr: '' });
+    expect(dryRun.stdout).toBe(
+      'Would remove 5 old releases of 1 application (RELEASES_KEPT=5); nothing was written:\n  web: 1-5\n',
+    );
+    expect(harness.fixture.tip()).toBe(before);
+    const refused = await runCli([
+      '--url',
+      url,
+      'cleanup-releases',
+      '--dry-run',
+      '--ci_link',
+      'https://ci.example.com/1',
+    ]);
+    expect(refused.code).toBe(2);
+
+    const run = await runCli([
+      '--url',
+      url,
+      '--author_name',
+      'Ops',
+      'cleanup-releases',
+      '--ci_link',
+      'https://ci.example.com/jobs/9',
+    ]);
+    expect(run).toMatchObject({ code: 0, stderr: '' });
+    const tip = harness.fixture.tip();
+    expect(run.stdout).toBe(
+      `Removed 5 old releases of 1 application (RELEASES_KEPT=5) in commit ${tip}:\n  web: 1-5\n`,
+    );
+    expect(
+      harness.fixture.git(['log', '-1', '--format=%an%n%(trailers:key=Ci-Link,valueonly)', 'main']).trim(),
+    ).toBe('Ops\nhttps://ci.example.com/jobs/9');
+    expect(
+      harness.fixture
+        .git(['ls-tree', '--name-only', 'main:applications/web/releases'])
+        .split('\n')
+        .filter(Boolean)
+        .map(Number)
+        .sort((a, b) => a - b),
+    ).toEqual([6, 7, 8, 9, 10, 11, 12]);
+
+    const again = await runCli(['--url', url, 'cleanup-releases']);
+    expect(again.stdout).toBe('Nothing to remove: every app keeps all its releases (RELEASES_KEPT=5)\n');
+    expect(harness.fixture.tip()).toBe(tip);
   });
 });

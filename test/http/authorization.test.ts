@@ -119,8 +119,8 @@ const RULES: readonly Rule[] = [
   ['ci', 'CreateLock', 'prod', '*', '*'],
   ['ci', 'DeleteLock', 'dev', 'dev', '*'],
   ['ci', 'CreateEnvironment', 'prod', '*', '*'],
-  // Kuberpult-only: accepted, grants nothing here.
   ['ci', 'CreateUndeploy', '*', '*', '*'],
+  ['developer', 'DeleteEnvironmentApplication', 'dev', 'dev', 'docs'],
   ['admin', '*', '*', '*', '*'],
 ];
 
@@ -398,6 +398,29 @@ const REQUESTS: readonly MatrixRequest[] = [
         '../../../../applications/docs/releases/1',
       ),
   },
+  {
+    name: 'POST undeploy version',
+    action: 'CreateUndeploy',
+    // Every environment, in name order.
+    targets: ['dev', 'prod-de', 'prod-fr', 'staging'].map((environment) => env(environment, 'checkout')),
+    request: json('POST', '/api/applications/checkout/undeploy'),
+    status: 201,
+    written: (h) => {
+      expect(exists(h, 'applications/checkout/releases/3/undeploy')).toBe(true);
+      // dev is locked: queued there.
+      expect(symlinkOf(h, 'environments/dev/applications/checkout/queued_version')).toBe(
+        '../../../../applications/checkout/releases/3',
+      );
+    },
+  },
+  {
+    name: 'DELETE application from an environment',
+    action: 'DeleteEnvironmentApplication',
+    targets: [env('dev', 'docs')],
+    request: { method: 'DELETE', url: '/api/environments/dev/applications/docs' },
+    status: 200,
+    written: (h) => expect(exists(h, 'environments/dev/applications/docs/version')).toBe(false),
+  },
 ];
 
 function send(h: Pick<Harness, 'app'>, sent: Sent, headers: Record<string, string>) {
@@ -443,6 +466,7 @@ describe('an authorization matrix generated from the policy', () => {
       'POST release': 'prod-de',
       'PUT group release train': 'prod-de',
       'PUT release train on the older path (a group)': 'prod-de',
+      'POST undeploy version': 'dev',
     });
     expect(refusals(BOB)).toEqual({
       'PUT environment lock': 'staging',
@@ -450,6 +474,7 @@ describe('an authorization matrix generated from the policy', () => {
       'PUT deployment': 'staging',
       'PUT group release train': 'prod-fr',
       'PUT release train on the older path (a group)': 'prod-fr',
+      'DELETE application from an environment': 'dev',
     });
     expect(refusals(CAROL)).toEqual({});
     expect(Object.keys(refusals(EVE))).toHaveLength(REQUESTS.length);

@@ -32,6 +32,12 @@ const WORLD = {
           1: ['dev', 'staging', 'prod-a', 'prod-b'],
           2: ['dev', 'staging', 'prod-a', 'prod-b'],
           3: ['dev', 'staging'],
+          // Enough releases for the retention rule (RELEASES_KEPT=5 here) to remove some.
+          4: ['dev', 'staging'],
+          5: ['dev', 'staging'],
+          6: ['dev', 'staging'],
+          7: ['dev'],
+          8: ['dev'],
         },
       },
       search: { team: 'discovery', releases: { 1: ['dev', 'staging', 'prod-a'], 2: ['dev', 'staging'] } },
@@ -209,6 +215,16 @@ const existingLock = fc.constantFrom(
 
 const lockPut = (url: string) => lockBody.map((body) => step('PUT', url, body));
 
+/** Switching apps off and tidying up (lifecycle.md). */
+const lifecycleStep = fc.oneof(
+  fc.constantFrom(...APPS, 'newapp').map((name) => step('POST', `/api/applications/${name}/undeploy`)),
+  fc.constantFrom(...APPS, 'newapp').map((name) => step('DELETE', `/api/applications/${name}`)),
+  fc
+    .tuple(environment, app)
+    .map(([env, name]) => step('DELETE', `/api/environments/${env}/applications/${name}`)),
+  fc.constant(step('POST', '/api/releases/cleanup')),
+);
+
 /** Steps come in short runs, so that a lock is often made and then removed again. */
 const anySteps: fc.Arbitrary<Step[]> = fc.oneof(
   { arbitrary: lockUrl.chain(lockPut).map((put) => [put]), weight: 3 },
@@ -221,6 +237,19 @@ const anySteps: fc.Arbitrary<Step[]> = fc.oneof(
   { arbitrary: releaseStep.map((one) => [one]), weight: 2 },
   { arbitrary: deploymentStep.map((one) => [one]), weight: 2 },
   { arbitrary: trainStep.map((one) => [one]), weight: 2 },
+  { arbitrary: lifecycleStep.map((one) => [one]), weight: 2 },
+  // Undeploy, carry it along, remove the app for good.
+  {
+    arbitrary: fc
+      .constantFrom('checkout', 'search', 'docs')
+      .map((name) => [
+        step('POST', `/api/applications/${name}/undeploy`),
+        step('PUT', '/api/environments/staging/releasetrain'),
+        step('PUT', '/api/environment-groups/prod/releasetrain'),
+        step('DELETE', `/api/applications/${name}`),
+      ]),
+    weight: 1,
+  },
 );
 
 const sequences = fc.array(anySteps, { minLength: 1, maxLength: 8 }).map((runs) => runs.flat().slice(0, 12));
@@ -239,7 +268,7 @@ afterAll(async () => fixture.cleanup());
 async function checkSequence(steps: readonly Step[]): Promise<void> {
   fixture.git(['update-ref', 'refs/heads/main', fixtureCommit]);
   const repo = createManifestRepository({ path: fixture.path, branch: 'main' });
-  const app = await buildApp({ repo, clock: () => FIXED_TIME });
+  const app = await buildApp({ repo, clock: () => FIXED_TIME, releasesKept: 5 });
   try {
     // The service has read the fixture once; from then on every snapshot is its own.
     await repo.readTipSnapshot();

@@ -108,11 +108,60 @@ describe('applyChanges', () => {
   it('asks git about shapes the service never writes', () => {
     const { unsure } = derive(WORLD, [
       { kind: 'file', path: 'environments/prod/locks/stray-file', content: 'x' },
-      { kind: 'delete', path: 'applications/checkout/releases/2' },
+      { kind: 'delete', path: 'applications/checkout/releases/2/created_at' },
       { kind: 'file', path: 'environments/staging/applications/checkout', content: 'a file' },
     ]);
     expect(unsure?.environments).toEqual(new Set(['prod']));
     expect(unsure?.applications).toEqual(new Set(['checkout']));
     expect(unsure?.appsInEnvironments).toEqual(new Map([['staging', new Set(['checkout'])]]));
+  });
+
+  it('removes whole releases without a read (retention), and asks git about a link to one', () => {
+    const spec: SnapshotSpec = {
+      environments: { prod: { upstream: LATEST, apps: { checkout: { version: 3 }, web: { version: 1 } } } },
+      applications: {
+        checkout: { team: 'shop', releases: { 1: ['prod'], 2: ['prod'], 3: ['prod'] } },
+        web: { releases: { 1: ['prod'], 2: ['prod'] } },
+      },
+    };
+    const removed = derive(spec, [
+      { kind: 'delete', path: 'applications/checkout/releases/1' },
+      { kind: 'delete', path: 'applications/checkout/releases/2' },
+      // Not there: nothing changes.
+      { kind: 'delete', path: 'applications/checkout/releases/7' },
+    ]);
+    expect(removed.unsure).toBeNull();
+    const checkout = removed.snapshot.applications.get('checkout');
+    expect([...(checkout?.releases.keys() ?? [])]).toEqual([3]);
+    expect(checkout?.latestRelease).toBe(3);
+
+    // The newest release goes: the latest is the one below; the link to it only git can judge.
+    const newest = derive(spec, [{ kind: 'delete', path: 'applications/web/releases/2' }]);
+    expect(newest.unsure).toBeNull();
+    expect(newest.snapshot.applications.get('web')?.latestRelease).toBe(1);
+    const linked = derive(spec, [{ kind: 'delete', path: 'applications/web/releases/1' }]);
+    expect(linked.unsure?.appsInEnvironments).toEqual(new Map([['prod', new Set(['web'])]]));
+    // The last release of an app without a team: the app's directory may be gone.
+    const last = derive(spec, [
+      { kind: 'delete', path: 'applications/web/releases/1' },
+      { kind: 'delete', path: 'applications/web/releases/2' },
+    ]);
+    expect(last.unsure?.applications).toEqual(new Set(['web']));
+  });
+
+  it('knows an undeploy version it wrote by its marker', () => {
+    const { snapshot, unsure } = derive(WORLD, [
+      { kind: 'file', path: 'applications/checkout/releases/3/created_at', content: 'now' },
+      { kind: 'file', path: 'applications/checkout/releases/3/undeploy', content: '' },
+      {
+        kind: 'file',
+        path: 'applications/checkout/releases/3/environments/prod/manifests.yaml',
+        content: ' ',
+      },
+    ]);
+    expect(unsure).toBeNull();
+    const release = snapshot.applications.get('checkout')?.releases.get(3);
+    expect(release).toEqual({ version: 3, manifests: new Map([['prod', 'blob: ']]), undeploy: true });
+    expect(snapshot.applications.get('checkout')?.releases.get(2)?.undeploy).toBe(false);
   });
 });

@@ -847,7 +847,13 @@ describe('sourceSnapshot (sourceGitTag)', () => {
     environments: {
       up: {
         upstream: LATEST,
-        apps: { web: { version: 4 }, same: { version: 2 }, held: { version: 2 }, gone: { version: 2 } },
+        apps: {
+          web: { version: 4 },
+          same: { version: 2 },
+          held: { version: 2 },
+          gone: { version: 1 },
+          dropped: { version: 1 },
+        },
       },
       t: {
         upstream: from('up'),
@@ -860,13 +866,15 @@ describe('sourceSnapshot (sourceGitTag)', () => {
       web: { releases: { 1: ['up', 't', 'l'], 3: ['up', 't', 'l'], 4: ['up', 't', 'l'] } },
       same: { releases: { 1: ['up', 't', 'l'], 2: ['up', 't', 'l'] } },
       held: { releases: { 1: ['up', 't', 'l'], 2: ['up', 't', 'l'] } },
-      gone: { releases: { 1: ['up', 't', 'l'], 2: ['up', 't', 'l'] } },
+      gone: { releases: { 1: ['up', 't', 'l'] } },
+      // Removed for good since the tag.
+      dropped: { releases: { 1: ['up', 't', 'l'] } },
     },
   });
   const plan = planOf(tip, { target: 't', sourceSnapshot: tagged });
 
   it('takes the candidate apps from the upstream environment at the tag', () => {
-    expect(appNames(plan, 't')).toEqual(['gone', 'held', 'same', 'web']);
+    expect(appNames(plan, 't')).toEqual(['dropped', 'gone', 'held', 'same', 'web']);
   });
 
   it('takes the source versions from the tag and the manifests from the tip', () => {
@@ -890,8 +898,42 @@ describe('sourceSnapshot (sourceGitTag)', () => {
     });
   });
 
-  it('skips a release that the tip no longer has with APP_DOES_NOT_EXIST_IN_ENV', () => {
-    expect(appOutcome(plan, 't', 'gone')).toEqual({ kind: 'skip', cause: 'APP_DOES_NOT_EXIST_IN_ENV' });
+  it('skips an app that the tip no longer has at all with APP_DOES_NOT_EXIST_IN_ENV', () => {
+    expect(appOutcome(plan, 't', 'dropped')).toEqual({ kind: 'skip', cause: 'APP_DOES_NOT_EXIST_IN_ENV' });
+  });
+
+  it('answers releasesRemoved, naming app and version, for a source version the tip no longer has', () => {
+    // The tag names release 2 of gone, which retention removed since (lifecycle.md: a 409, not a skip).
+    const taggedBefore = buildSnapshot({
+      commitId: 'older-tag',
+      environments: { up: { upstream: LATEST, apps: { gone: { version: 2 }, web: { version: 4 } } } },
+      applications: {
+        gone: { releases: { 1: ['up', 't', 'l'], 2: ['up', 't', 'l'] } },
+        web: { releases: { 4: ['up', 't', 'l'] } },
+      },
+    });
+    for (const target of ['t', 'l']) {
+      expect(
+        planReleaseTrain(tip, { target, targetType: 'environment', now: NOW, sourceSnapshot: taggedBefore }),
+      ).toEqual({
+        kind: 'releasesRemoved',
+        releases: [{ app: 'gone', version: 2 }],
+      });
+    }
+    // Not before the rules that come first: an app lock at the tip still skips it.
+    const locked = buildSnapshot({
+      commitId: 'tip-locked',
+      environments: {
+        up: { upstream: LATEST },
+        t: { upstream: from('up'), apps: { gone: { locks: ['now'] } } },
+      },
+      applications: { gone: { releases: { 1: ['up', 't'] } } },
+    });
+    expect(appOutcome(planOf(locked, { target: 't', sourceSnapshot: taggedBefore }), 't', 'gone')).toEqual({
+      kind: 'skip',
+      cause: 'APP_IS_LOCKED',
+      locks: [lock('now')],
+    });
   });
 
   it('bases the plan on the tip commit', () => {
@@ -901,7 +943,8 @@ describe('sourceSnapshot (sourceGitTag)', () => {
   it('with upstream.latest, takes the apps and their latest releases from the tag', () => {
     const latestPlan = planOf(tip, { target: 'l', sourceSnapshot: tagged });
     expect(appsOf(latestPlan, 'l')).toEqual([
-      { app: 'gone', outcome: { kind: 'skip', cause: 'APP_DOES_NOT_EXIST_IN_ENV' } },
+      { app: 'dropped', outcome: { kind: 'skip', cause: 'APP_DOES_NOT_EXIST_IN_ENV' } },
+      { app: 'gone', outcome: deploy('gone', 1, 'l') },
       { app: 'held', outcome: deploy('held', 2, 'l') },
       { app: 'same', outcome: deploy('same', 2, 'l') },
       { app: 'web', outcome: { kind: 'skip', cause: 'APP_ALREADY_IN_UPSTREAM_VERSION', version: 4 } },

@@ -57,6 +57,8 @@ export interface ApplicationSpec {
   readonly team?: string;
   /** Release number -> the environments the release has a manifest for. */
   readonly releases?: Readonly<Record<number, readonly string[]>>;
+  /** Release numbers that are undeploy versions. */
+  readonly undeployVersions?: readonly number[];
 }
 
 export interface SnapshotSpec {
@@ -178,6 +180,7 @@ function application(name: string, spec: ApplicationSpec): Application {
     releases.set(releaseVersion, {
       version: releaseVersion,
       manifests: new Map(environments.map((env) => [env, blobId(name, releaseVersion, env)] as const)),
+      undeploy: spec.undeployVersions?.includes(releaseVersion) === true,
     });
     if (latestRelease === undefined || releaseVersion > latestRelease) latestRelease = releaseVersion;
   }

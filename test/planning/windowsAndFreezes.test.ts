@@ -244,6 +244,7 @@ describe('release auto-deployments, deployments and timed locks', () => {
     time,
     emptyBlobId: 'e69de29bb2d1d6434b8b29ae775ad8c2d48c5391',
     trailers: 'Request-Id: r',
+    releasesKept: 20,
   });
   const snapshotWith = (locks: readonly Lock[]) =>
     deepFreeze(

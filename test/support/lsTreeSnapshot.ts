@@ -21,6 +21,7 @@ import {
   parseEnvironmentConfig,
   pathName,
   tooLarge,
+  UNDEPLOY_MARKER,
 } from '../../src/planning/layout.js';
 import type {
   AppInEnvironment,
@@ -142,7 +143,7 @@ interface EnvironmentEntries {
 interface ApplicationEntries {
   corrupt?: Unreadable;
   team?: TreeEntry;
-  readonly releases: Map<number, { manifests: Map<string, string>; corrupt?: Unreadable }>;
+  readonly releases: Map<number, { manifests: Map<string, string>; undeploy?: true; corrupt?: Unreadable }>;
 }
 
 interface Classified {
@@ -249,6 +250,14 @@ function classifyApplicationEntry(
     return;
   }
   const release = application.releases.get(version);
+  if (release && environmentsDir === UNDEPLOY_MARKER && environmentName === undefined) {
+    const markerPath = `${releasePath}/${UNDEPLOY_MARKER}`;
+    if (entryKind !== 'file') release.corrupt ??= unreadable(markerPath, notAFile(entryKind));
+    else if ((entry.size ?? 0) > METADATA_MAX_BYTES) {
+      release.corrupt ??= unreadable(markerPath, tooLarge(entry.size ?? 0, METADATA_MAX_BYTES));
+    } else release.undeploy = true;
+    return;
+  }
   if (!release || environmentsDir !== 'environments') return;
   const environmentsPath = `${releasePath}/environments`;
   if (environmentName === undefined) {
@@ -454,8 +463,8 @@ function buildApplications(
     }
     const releases = new Map<number, Release>();
     let latestRelease: number | undefined;
-    for (const [version, { manifests }] of entries.releases) {
-      releases.set(version, { version, manifests: sorted(manifests) });
+    for (const [version, { manifests, undeploy }] of entries.releases) {
+      releases.set(version, { version, manifests: sorted(manifests), undeploy: undeploy === true });
       if (latestRelease === undefined || version > latestRelease) latestRelease = version;
     }
     result.set(name, { name, team: team.value, releases, latestRelease });

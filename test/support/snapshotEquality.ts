@@ -41,6 +41,7 @@ export async function plainSnapshot(repo: ManifestRepository, snapshot: Snapshot
         .map((release) => ({
           version: release.version,
           manifests: Object.fromEntries(release.manifests ?? []),
+          undeploy: release.undeploy,
         })),
     })),
     problems: snapshot.problems,

@@ -1,0 +1,151 @@
+// npm run bench -- upgrade: what release retention costs the first time on a repo that grew without
+// it, at Kuberpult scale (1,000 apps, 32 environments, 200 old releases per app below the regular
+// 10). The group train over prod then deploys 27,807 versions and removes 188 releases of each app
+// in the same commit; against it: the same train with nothing to remove (RELEASES_KEPT=1000), and
+// the one-off cleanup (POST /api/releases/cleanup) followed by that train.
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { gitOutput } from '../src/manifest/git.js';
+import {
+  copyRepo,
+  machine,
+  medianOf,
+  ms,
+  peakRssMiB,
+  request,
+  seconds,
+  startService,
+  stopService,
+  timeIt,
+  WORK,
+} from './service.js';
+import { generateWorkload, UPGRADE_SIZE } from './workload.js';
+
+const RUNS = 3;
+
+interface TrainRun {
+  readonly coldPrognosis: number;
+  readonly train: number;
+  readonly removed: number;
+  readonly messageBytes: number;
+  readonly prognosisAfter: number;
+  readonly peakRssMiB: number;
+}
+
+export async function runUpgrade(): Promise<void> {
+  console.log(`machine: ${await machine()}; ${RUNS} runs each, medians\n`);
+  const repo = join(WORK, UPGRADE_SIZE.name);
+  const started = performance.now();
+  const base = await generateWorkload(repo, UPGRADE_SIZE);
+  await copyRepo(repo, `${repo}-base`);
+  const git = async (args: string[]) => (await gitOutput(repo, args)).toString('utf8');
+  const files = (await git(['ls-tree', '-r', '--name-only', base])).split('\n').length - 1;
+  const lsTree = await timeIt(() => git(['ls-tree', '-r', base]));
+  console.log(
+    `upgrade: ${UPGRADE_SIZE.apps} apps x ${UPGRADE_SIZE.prodEnvironments + 2} environments x ` +
+      `${(UPGRADE_SIZE.oldReleases ?? 0) + UPGRADE_SIZE.releasesPerApp} releases, ${files} files, ` +
+      `generated in ${seconds(performance.now() - started)}; git ls-tree -r: ${ms(lsTree)}`,
+  );
+
+  const trainRuns = async (releasesKept: number): Promise<TrainRun[]> => {
+    const runs: TrainRun[] = [];
+    for (let run = 0; run < RUNS; run++) {
+      await git(['update-ref', 'refs/heads/main', base]);
+      const service = await startService(repo, { RELEASES_KEPT: String(releasesKept) });
+      try {
+        const prognosisUrl = `${service.url}/api/environment-groups/prod/releasetrain/prognosis`;
+        const coldPrognosis = await timeIt(() => request('GET', prognosisUrl));
+        let commitId = '';
+        const train = await timeIt(async () => {
+          const body = JSON.parse(
+            await request('PUT', `${service.url}/api/environment-groups/prod/releasetrain`),
+          );
+          commitId = body.commitId;
+        });
+        const message = await git(['log', '-1', '--format=%B', commitId]);
+        runs.push({
+          coldPrognosis,
+          train,
+          removed: message.split('\n').filter((line) => line.endsWith(' as cleanup')).length,
+          messageBytes: Buffer.byteLength(message),
+          prognosisAfter: await timeIt(() => request('GET', prognosisUrl)),
+          peakRssMiB: await peakRssMiB(service.child),
+        });
+      } finally {
+        await stopService(service);
+      }
+    }
+    return runs;
+  };
+  const median = (runs: readonly TrainRun[], key: keyof TrainRun) => medianOf(runs.map((run) => run[key]));
+
+  const cleaning = await trainRuns(20);
+  const plain = await trainRuns(1000);
+  console.log('  the first group train over prod after the upgrade (27,807 deployments):');
+  for (const [label, runs] of [
+    ['with RELEASES_KEPT=20 (cleans)', cleaning],
+    ['with RELEASES_KEPT=1000 (nothing to clean)', plain],
+  ] as const) {
+    console.log(
+      `    ${label.padEnd(44)} train ${ms(median(runs, 'train')).padStart(9)}, removed ${median(runs, 'removed')} releases, ` +
+        `commit message ${(median(runs, 'messageBytes') / 1024 / 1024).toFixed(1)} MiB, cold prognosis before ${ms(median(runs, 'coldPrognosis'))}, ` +
+        `prognosis after ${ms(median(runs, 'prognosisAfter'))}, peak RSS ${median(runs, 'peakRssMiB').toFixed(0)} MiB`,
+    );
+  }
+
+  // The one-off cleanup at a quiet hour, then the train has nothing left to remove.
+  const cleanups: number[] = [];
+  const trainsAfter: number[] = [];
+  let removed = 0;
+  for (let run = 0; run < RUNS; run++) {
+    await git(['update-ref', 'refs/heads/main', base]);
+    const service = await startService(repo);
+    try {
+      await request('GET', `${service.url}/api/environment-groups/prod/releasetrain/prognosis`);
+      cleanups.push(
+        await timeIt(async () => {
+          removed = JSON.parse(await request('POST', `${service.url}/api/releases/cleanup`)).removedReleases;
+        }),
+      );
+      trainsAfter.push(
+        await timeIt(() => request('PUT', `${service.url}/api/environment-groups/prod/releasetrain`)),
+      );
+    } finally {
+      await stopService(service);
+    }
+  }
+  console.log(
+    `  POST /api/releases/cleanup first (warm service): ${ms(medianOf(cleanups))} for ${removed} releases, ` +
+      `then the group train ${ms(medianOf(trainsAfter))}`,
+  );
+
+  // With a git server: the cleanup's push (file://, a fresh clone at start).
+  await git(['update-ref', 'refs/heads/main', base]);
+  const clonePath = `${repo}-clone`;
+  await rm(clonePath, { recursive: true, force: true });
+  await copyRepo(`${repo}-base`, `${repo}-remote`);
+  const remote = `${repo}-remote`;
+  let service: Awaited<ReturnType<typeof startService>> | undefined;
+  const cloneTime = await timeIt(async () => {
+    service = await startService(clonePath, {
+      MANIFEST_REPO_URL: `file://${remote}`,
+      // A bench measures: the clone and push may take long on a busy machine.
+      GIT_REMOTE_TIMEOUT_SECONDS: '3600',
+    });
+  });
+  if (!service) throw new Error('the service did not start');
+  try {
+    const remoteCleanup = await timeIt(() => request('POST', `${service?.url}/api/releases/cleanup`));
+    const remoteTrain = await timeIt(() =>
+      request('PUT', `${service?.url}/api/environment-groups/prod/releasetrain`),
+    );
+    console.log(
+      `  with the repo as a remote (file://): clone at start ${ms(cloneTime)}, cleanup (fetch, plan, commit, push) ` +
+        `${ms(remoteCleanup)}, then the group train ${ms(remoteTrain)}`,
+    );
+  } finally {
+    await stopService(service);
+    await rm(clonePath, { recursive: true, force: true });
+    await rm(remote, { recursive: true, force: true });
+  }
+}
