@@ -15,7 +15,61 @@ export class OverviewService {
   constructor(private readonly repo: RepositoryReader) {}
 
   async read(): Promise<Overview> {
+    return this.overviewOf(await this.repo.readTipSnapshot());
+  }
+
+  /**
+   * The overview, and the display version of every release that is deployed or queued somewhere
+   * (by `<app>/<version>`), from one snapshot: what people read in the web UI. A display version
+   * that cannot be read is listed under `problems`, and the number is shown instead.
+   */
+  async readWithDisplayVersions(): Promise<{
+    overview: Overview;
+    displayVersions: ReadonlyMap<string, string>;
+  }> {
     const snapshot = await this.repo.readTipSnapshot();
+    const overview = await this.overviewOf(snapshot);
+    const paths = new Map<string, string>();
+    for (const group of overview.environmentGroups) {
+      for (const environment of group.environments) {
+        for (const app of Object.values(environment.applications)) {
+          for (const version of [app.version, app.queuedVersion]) {
+            if (version === undefined) continue;
+            paths.set(
+              `${app.name}/${version}`,
+              `applications/${app.name}/releases/${version}/display_version`,
+            );
+          }
+        }
+      }
+    }
+    const displayVersions = new Map<string, string>();
+    if (snapshot.commitId === null || paths.size === 0) return { overview, displayVersions };
+    const found = await this.repo.readPathsAt(snapshot.commitId, [...paths.values()]);
+    for (const [release, path] of paths) {
+      const object = found.get(path);
+      if (!object) continue;
+      if (object.type !== 'blob')
+        overview.problems.push({ file: path, reason: `a ${object.type} where a file belongs` });
+      else if (object.oversized)
+        overview.problems.push({ file: path, reason: tooLarge(object.size, METADATA_MAX_BYTES) });
+      else {
+        const text = object.content.toString('utf8').trim();
+        if (text !== '') displayVersions.set(release, text);
+      }
+    }
+    return { overview, displayVersions };
+  }
+
+  /** The teams the applications name, in byte order (for choosing one). */
+  async teams(): Promise<string[]> {
+    const snapshot = await this.repo.readTipSnapshot();
+    const teams = new Set([...snapshot.applications.values()].map((application) => application.team));
+    teams.delete('');
+    return [...teams].sort();
+  }
+
+  private async overviewOf(snapshot: Snapshot): Promise<Overview> {
     const recordBlobs: string[] = [];
     for (const environment of snapshot.environments.values()) {
       for (const app of environment.applications.values()) {
