@@ -10,7 +10,7 @@ import type { OidcSignIn } from '../../auth/oidcSignIn.js';
 import type { Permissions } from '../../auth/permissions.js';
 import { AppError } from '../../domain/errors.js';
 import { formatDuration } from '../format.js';
-import { localUiPath, parseFields } from '../forms.js';
+import { localUiPath, parseFields, required } from '../forms.js';
 import type { Renderer } from '../render.js';
 import type { UiSessions } from '../session.js';
 
@@ -28,12 +28,13 @@ const SignInForm = {
   _csrf: z.string(),
   next: z.string().max(2048).optional(),
   // A bearer value: one line of printable characters, as an Authorization header carries it.
-  token: z
-    .string()
-    .trim()
-    .min(1, 'paste the token')
-    .max(8192, 'is longer than any token the service accepts')
-    .regex(/^[\x21-\x7e]+$/, 'a token is one word of printable ASCII characters'),
+  token: required(
+    z
+      .string()
+      .trim()
+      .max(8192, 'is longer than any token the service accepts')
+      .regex(/^[\x21-\x7e]+$/, 'a token is one word of printable ASCII characters'),
+  ),
 };
 
 export function signInPages(app: FastifyInstance, ui: SignInContext): void {
