@@ -117,6 +117,7 @@ export async function expectAccessible(page: Page): Promise<void> {
 /** Waits until the locator finds a visible element (the page may still be loading); its text. */
 export async function shown(locator: Locator): Promise<string> {
   await locator.first().waitFor({ state: 'visible' });
+  // biome-ignore lint/performance/useDomNodeTextContent: Playwright's innerText: the text as rendered, as a person reads it
   return locator.first().innerText();
 }
 
