@@ -12,6 +12,9 @@ type OverviewEnvironment = Overview['environmentGroups'][number]['environments']
 type OverviewApp = OverviewEnvironment['applications'][string];
 
 export class OverviewService {
+  /** The display versions read for the last commit asked about (a commit never changes). */
+  private displayVersionsOf: { commitId: string; versions: Map<string, string> } | undefined;
+
   constructor(private readonly repo: RepositoryReader) {}
 
   async read(): Promise<Overview> {
@@ -45,18 +48,28 @@ export class OverviewService {
     }
     const displayVersions = new Map<string, string>();
     if (snapshot.commitId === null || paths.size === 0) return { overview, displayVersions };
-    const found = await this.repo.readPathsAt(snapshot.commitId, [...paths.values()]);
-    for (const [release, path] of paths) {
+    const cached =
+      this.displayVersionsOf?.commitId === snapshot.commitId ? this.displayVersionsOf.versions : undefined;
+    const missing = [...paths].filter(([release]) => !cached?.has(release));
+    const found = await this.repo.readPathsAt(
+      snapshot.commitId,
+      missing.map(([, path]) => path),
+    );
+    const read = new Map<string, string>(cached);
+    for (const [release, path] of missing) {
       const object = found.get(path);
-      if (!object) continue;
-      if (object.type !== 'blob')
+      // No file: no display version (remembered as "", which is none).
+      if (!object) read.set(release, '');
+      else if (object.type !== 'blob')
         overview.problems.push({ file: path, reason: `a ${object.type} where a file belongs` });
       else if (object.oversized)
         overview.problems.push({ file: path, reason: tooLarge(object.size, METADATA_MAX_BYTES) });
-      else {
-        const text = object.content.toString('utf8').trim();
-        if (text !== '') displayVersions.set(release, text);
-      }
+      else read.set(release, object.content.toString('utf8').trim());
+    }
+    this.displayVersionsOf = { commitId: snapshot.commitId, versions: read };
+    for (const release of paths.keys()) {
+      const text = read.get(release);
+      if (text) displayVersions.set(release, text);
     }
     return { overview, displayVersions };
   }

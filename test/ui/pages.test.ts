@@ -53,11 +53,11 @@ describe('the overview', () => {
       /<tr><th scope="row"><a href="\/ui\/apps\/checkout">[\s\S]*?<\/tr>/.exec(prod)?.[0] ?? '',
     );
     // prod-ca runs 1 (staging runs 2) with 3 queued; prod-de runs 1 under an environment lock.
-    expect(checkout).toBe('checkout shop 1 queued 3 behind 1 env lock behind');
+    expect(checkout).toBe('checkout shop 1 (queued 3, behind) 1 (env lock, behind)');
     const docs = textOf(
       /<tr><th scope="row"><a href="\/ui\/apps\/docs">[\s\S]*?<\/tr>/.exec(prod)?.[0] ?? '',
     );
-    expect(docs).toBe('docs app lock env lock');
+    expect(docs).toBe('docs (app lock) (env lock)');
     expect(prod).toContain('>prod-de</a> <span class="m lock">locked</span></th>');
   });
 
@@ -74,6 +74,9 @@ describe('the overview', () => {
     const ui = new UiClient(h.app);
     const all = await ui.get('/ui/');
     expect(all.body).toContain('<td title="version 1">1.4.2</td>');
+    // A commit made with git is seen at once, a display version too.
+    h.fixture.commit({ 'applications/checkout/releases/1/display_version': '1.4.3' });
+    expect((await ui.get('/ui/')).body).toContain('<td title="version 1">1.4.3</td>');
     const shop = await ui.get('/ui/?team=shop&app=');
     expect(shop.body).toContain('/ui/apps/checkout');
     expect(shop.body).not.toContain('/ui/apps/search');

@@ -20,17 +20,17 @@ export interface OverviewFilter {
   readonly app?: string;
 }
 
-export interface Mark {
-  readonly kind: 'lock' | 'queued' | 'behind';
-  readonly text: string;
-}
+/** What a cell says besides the version; its class colours the cell (the words say it too). */
+export type MarkKind = 'lock' | 'queued' | 'behind';
+const MARK_CLASS: Readonly<Record<MarkKind, string>> = { lock: 'l', queued: 'q', behind: 'b' };
 
 export interface Cell {
-  /** The display version, else the version number; empty when not deployed. */
+  /** The display version (else the version number), then the marks in words: "8 (env lock, behind)". */
   readonly text: string;
   /** The version number when the display version is shown. */
   readonly title: string;
-  readonly marks: readonly Mark[];
+  /** Short classes of the marks (l, q, b): one element per cell keeps a 32,000-cell page light. */
+  readonly classes: string;
 }
 
 export interface EnvironmentColumn {
@@ -146,7 +146,7 @@ export function overviewModel(
         const team = teamOf(app);
         const cells = columns.map(({ environment, upstream, lockIds }): Cell => {
           const state = environment.applications[app];
-          const marks: Mark[] = [];
+          const marks: { kind: MarkKind; text: string }[] = [];
           if (lockIds.length > 0) marks.push({ kind: 'lock', text: 'env lock' });
           if (state && Object.keys(state.locks).length > 0) marks.push({ kind: 'lock', text: 'app lock' });
           if (team !== '' && environment.teamLocks[team]) marks.push({ kind: 'lock', text: 'team lock' });
@@ -162,9 +162,13 @@ export function overviewModel(
           if (version !== undefined && upstreamVersion !== undefined && upstreamVersion > version) {
             marks.push({ kind: 'behind', text: 'behind' });
           }
-          if (version === undefined) return { text: '', title: '', marks };
-          const text = versionText(app, version);
-          return { text, title: text === String(version) ? '' : `version ${version}`, marks };
+          const shown = version === undefined ? '' : versionText(app, version);
+          const words = marks.length > 0 ? `(${marks.map((mark) => mark.text).join(', ')})` : '';
+          return {
+            text: shown && words ? `${shown} ${words}` : shown || words,
+            title: version === undefined || shown === String(version) ? '' : `version ${version}`,
+            classes: [...new Set(marks.map((mark) => MARK_CLASS[mark.kind]))].join(' '),
+          };
         });
         return { app, team, cells };
       });
