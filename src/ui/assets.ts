@@ -26,8 +26,18 @@ function asset(contentType: string, content: Buffer): StaticAsset {
   return { contentType, content, gzipped: gzipSync(content, { level: 9 }), etag: `"${digest}"` };
 }
 
-/** The files the UI serves under /ui/static/, by name: read once, at start. */
+let loaded: ReadonlyMap<string, StaticAsset> | undefined;
+
+/**
+ * The files the UI serves under /ui/static/, by name: read (and compressed) once per process,
+ * when the first app is built; they are part of the installed package and never change.
+ */
 export function loadStaticAssets(): ReadonlyMap<string, StaticAsset> {
+  loaded ??= readStaticAssets();
+  return loaded;
+}
+
+function readStaticAssets(): ReadonlyMap<string, StaticAsset> {
   const require = createRequire(import.meta.url);
   return new Map([
     ['style.css', asset('text/css; charset=utf-8', readFileSync(`${PACKAGE_ROOT}src/ui/static/style.css`))],
