@@ -135,7 +135,10 @@ export const ConfigSchema = z.object({
   PUBLIC_URL: z
     .url({ protocol: /^https?$/ })
     .max(2000)
-    .refine((value) => !/[?#]/.test(value), 'must not have a query or fragment')
+    .refine(
+      (value) => /^https?:\/\/[^/?#]+\/?$/.test(value),
+      'must be where the service is reached, scheme, host and port only (its pages are at /ui/ there)',
+    )
     .transform((value) => value.replace(/\/+$/, ''))
     .optional()
     .describe(

@@ -71,6 +71,8 @@ export interface RecordedContext {
   readonly page: Page;
   /** Every request the pages made, in order: its URL, and the page it was made from. */
   readonly requests: { readonly url: string; readonly from: string }[];
+  /** Errors the pages reported (console errors, a CSP violation, an uncaught exception), with the page. */
+  readonly errors: { readonly text: string; readonly from: string }[];
   close(): Promise<void>;
 }
 
@@ -91,8 +93,15 @@ export async function openContext(
     if (origins.includes(new URL(route.request().url()).origin)) await route.continue();
     else await route.abort('blockedbyclient');
   });
+  const errors: { text: string; from: string }[] = [];
+  context.on('console', (message) => {
+    if (message.type() === 'error') errors.push({ text: message.text(), from: message.page()?.url() ?? '' });
+  });
+  context.on('weberror', (error) =>
+    errors.push({ text: String(error.error()), from: error.page()?.url() ?? '' }),
+  );
   const page = await context.newPage();
-  return { context, page, requests, close: () => context.close() };
+  return { context, page, requests, errors, close: () => context.close() };
 }
 
 /** No serious or critical accessibility violation on the page (axe-core, WCAG 2.x A and AA). */
