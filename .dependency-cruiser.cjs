@@ -1,6 +1,6 @@
 // The import rules of src/, checked by test/structure.test.ts (and `npx depcruise src`).
 // Arrows point down only:
-//   server, app (composition) -> routes, http -> services -> auth, manifest -> planning -> domain
+//   server, app (composition) -> routes, ui, http -> services -> auth, manifest -> planning -> domain
 // with schemas (the API's zod shapes) beside them, built on domain alone.
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
@@ -54,7 +54,7 @@ module.exports = {
       comment: 'src/auth (who calls, what they may do) is used by services and routes, and uses neither.',
       severity: 'error',
       from: { path: '^src/auth/' },
-      to: { path: '^src/(services|routes|http|manifest|cli)/|^src/(app|server|openapi|config)\\.ts$' },
+      to: { path: '^src/(services|routes|ui|http|manifest|cli)/|^src/(app|server|openapi|config)\\.ts$' },
     },
     {
       name: 'services-know-no-http',
@@ -63,7 +63,7 @@ module.exports = {
       from: { path: '^src/services/' },
       to: {
         path: [
-          '^src/(routes|http|cli)/',
+          '^src/(routes|ui|http|cli)/',
           '^src/(app|server|openapi|config)\\.ts$',
           '^node_modules/(fastify|@fastify|fastify-type-provider-zod)/',
         ],
@@ -77,12 +77,20 @@ module.exports = {
       to: { path: '^src/', pathNot: '^src/(routes|services|schemas|auth|http|domain)/' },
     },
     {
+      name: 'ui-calls-services',
+      comment:
+        'src/ui (the web UI: pages, view models, templates) stands where the routes do: it calls services and never reaches the repository or the planner.',
+      severity: 'error',
+      from: { path: '^src/ui/' },
+      to: { path: '^src/', pathNot: '^src/(ui|services|schemas|auth|http|domain)/' },
+    },
+    {
       name: 'http-is-machinery',
       comment:
         'src/http (errors, hooks, parsers of the Fastify instance) serves every route and calls no service.',
       severity: 'error',
       from: { path: '^src/http/' },
-      to: { path: '^src/(routes|services|manifest|planning|cli)/|^src/(app|server|openapi)\\.ts$' },
+      to: { path: '^src/(routes|ui|services|manifest|planning|cli)/|^src/(app|server|openapi)\\.ts$' },
     },
     {
       name: 'cli-is-a-client',

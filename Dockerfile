@@ -25,6 +25,9 @@ ENV NODE_ENV=production \
     MANIFEST_REPO_PATH=/data/manifest-repo
 COPY --from=dependencies /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# The web UI's templates and style sheet: dist/ui reads them at run time (htmx is in node_modules).
+COPY src/ui/templates ./src/ui/templates
+COPY src/ui/static ./src/ui/static
 COPY package.json ./
 RUN mkdir -p /data && chown node:node /data
 USER node

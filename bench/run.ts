@@ -4,6 +4,7 @@
 // workload misses a target ratio. Sizes: small, medium, kuberpult (default: all three).
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { chromium } from 'playwright-core';
 import { gitOutput } from '../src/manifest/git.js';
 import { runGrowth } from './growth.js';
 import {
@@ -23,6 +24,11 @@ import { runUpgrade } from './upgrade.js';
 import { generateWorkload, SIZES, type WorkloadSize } from './workload.js';
 
 const RUNS = 3;
+/** Issue 16: the overview and the `prod` group's train page complete in Chromium within this. */
+const PAGE_TARGET_MS = 5000;
+/** The web UI's pages measured, and how often each is loaded after the first (warm) load. */
+const PAGES = ['/ui/', '/ui/trains/prod'] as const;
+const PAGE_LOADS = 3;
 
 /** The targets of issue 4, as ratios against git on the same commit. */
 const TARGETS = {
@@ -135,6 +141,16 @@ async function main(): Promise<void> {
         `${diffMedian('diffs')} diffs, ${diffMedian('cut')} cut; peak RSS ${diffMedian('peakRssMiB').toFixed(0)} MiB`,
     );
     await gitOutput(repo, ['update-ref', 'refs/heads/main', base]);
+    for (const { path, first, warm, bytes } of await measurePages(repo)) {
+      const enforced = size.name === 'kuberpult';
+      const ok = !enforced || warm <= PAGE_TARGET_MS;
+      if (!ok) missed = true;
+      console.log(
+        `  web UI ${path.padEnd(16)} ${(bytes / 1024).toFixed(0).padStart(6)} KiB: complete in Chromium ${ms(warm).padStart(9)}` +
+          ` (its first load ${ms(first)})` +
+          (enforced ? `  (target <= ${PAGE_TARGET_MS} ms: ${ok ? 'ok' : 'MISSED'})` : ''),
+      );
+    }
     const remote = await measureRemote(repo);
     console.log(
       `  with the repo as a remote (file://): first clone at start ${ms(remote.clone)}, ` +
@@ -231,6 +247,55 @@ async function measureDiffs(repo: string): Promise<DiffResult> {
       peakRssMiB: await peakRssMiB(service.child),
     };
   } finally {
+    service.child.kill('SIGTERM');
+    await new Promise((done) => service.child.once('exit', done));
+  }
+}
+
+/**
+ * The web UI's pages in a real browser (Debian's Chromium, or CHROMIUM_PATH), as a person opens
+ * them: from navigation to the load event and the next frame painted. The first load after the
+ * service starts (the overview's includes reading the first snapshot), then the median of PAGE_LOADS more.
+ */
+async function measurePages(repo: string) {
+  const service = await startService(repo);
+  const browserServer = await chromium.launchServer({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--disable-dev-shm-usage',
+    ],
+  });
+  try {
+    const browser = await chromium.connect(browserServer.wsEndpoint());
+    const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+    const load = async (path: string) => {
+      const started = performance.now();
+      const response = await page.goto(`${service.url}${path}`, { waitUntil: 'load', timeout: 120_000 });
+      // The next frame: what was loaded is also laid out and painted (a string: no DOM types here).
+      await page.evaluate('new Promise((done) => requestAnimationFrame(() => done()))');
+      const elapsed = performance.now() - started;
+      if (!response?.ok()) throw new Error(`GET ${path}: ${response?.status()}`);
+      return { elapsed, bytes: (await response.body()).length };
+    };
+    const results = [];
+    for (const path of PAGES) {
+      const first = await load(path);
+      const warm: number[] = [];
+      for (let index = 0; index < PAGE_LOADS; index++) warm.push((await load(path)).elapsed);
+      results.push({ path, first: first.elapsed, warm: medianOf(warm), bytes: first.bytes });
+    }
+    await browser.close();
+    return results;
+  } finally {
+    await browserServer.close();
     service.child.kill('SIGTERM');
     await new Promise((done) => service.child.once('exit', done));
   }

@@ -65,6 +65,18 @@ const prognosis = await expectStatus('GET', '/api/environment-groups/prod/releas
 if (Object.keys(prognosis.envsPrognoses).length !== 3)
   fail('the demo prognosis for prod has not 3 environments');
 const train = await expectStatus('PUT', '/api/environment-groups/prod/releasetrain', 200);
+// The web UI: its templates, style sheet and script ship with the production install.
+for (const [path, text] of [
+  ['/ui/', '<h1>Overview</h1>'],
+  ['/ui/trains/prod', 'Run release train'],
+  ['/ui/static/style.css', 'focus-visible'],
+  ['/ui/static/htmx.min.js', 'htmx'],
+]) {
+  const response = await fetch(`${url}${path}`);
+  const body = await response.text();
+  if (response.status !== 200 || !body.includes(text))
+    fail(`GET ${path} answered ${response.status} without ${text}`);
+}
 if (typeof train.commitId !== 'string') fail('the demo train to prod committed nothing');
 
 stopping = true;

@@ -1,7 +1,9 @@
 // buildApp: the composition of the service. The HTTP machinery (src/http) around the services
 // (src/services) over one repository, and the routes that call them. It never listens (server.ts does).
+import { randomBytes } from 'node:crypto';
 import type { FastifyServerOptions } from 'fastify';
 import { Authenticator } from './auth/authenticator.js';
+import type { OidcSignIn } from './auth/oidcSignIn.js';
 import { Permissions } from './auth/permissions.js';
 import { createFastify, DEFAULT_HTTP_TIMEOUTS, type HttpTimeouts } from './http/fastify.js';
 import { answerOtherMethodsWith405 } from './http/methodNotAllowed.js';
@@ -21,6 +23,7 @@ import { lockRoutes } from './routes/locks.js';
 import { lookupRoutes } from './routes/lookups.js';
 import { releaseRoutes } from './routes/releases.js';
 import { releaseTrainRoutes } from './routes/releaseTrains.js';
+import { ApplicationService } from './services/applications.js';
 import { BackgroundFetch } from './services/backgroundFetch.js';
 import { HistoryService } from './services/history.js';
 import { LifecycleService } from './services/lifecycle.js';
@@ -31,6 +34,7 @@ import { ReadinessService } from './services/readiness.js';
 import { ReleaseTrainService } from './services/releaseTrains.js';
 import { WriteQueue } from './services/writeQueue.js';
 import { ManifestWrites } from './services/writes.js';
+import { webUi } from './ui/webUi.js';
 
 export interface AppDependencies {
   readonly repo: ManifestRepository;
@@ -50,6 +54,18 @@ export interface AppDependencies {
   readonly httpTimeouts?: HttpTimeouts;
   /** RELEASES_KEPT: the retention rule of every commit that deploys (default 20). */
   readonly releasesKept?: number;
+  /** The web UI's sessions and sign-in; default: a random secret, 8-hour sessions, no OIDC sign-in. */
+  readonly ui?: UiOptions;
+}
+
+export interface UiOptions {
+  /** Signs the UI's cookies (UI_SESSION_SECRET); default: random, for this process only. */
+  readonly sessionSecret?: string;
+  readonly sessionHours?: number;
+  /** Signing people in with OIDC (OIDC_CLIENT_ID). */
+  readonly oidc?: OidcSignIn;
+  /** Where people reach the service (PUBLIC_URL). */
+  readonly publicUrl?: string;
 }
 
 export interface RemoteSyncOptions {
@@ -71,6 +87,7 @@ export async function buildApp({
   writesPerMinute = 0,
   httpTimeouts = DEFAULT_HTTP_TIMEOUTS,
   releasesKept = RELEASES_KEPT_DEFAULT,
+  ui = {},
 }: AppDependencies) {
   const app = createFastify({ logger, httpTimeouts, authenticator });
   // Before any route: every path gets a 405 for the methods it does not take.
@@ -114,15 +131,32 @@ export async function buildApp({
     3 * remoteSync.fetchIntervalMs + (repo.remote?.timeoutMs ?? 0),
   );
 
+  const overview = new OverviewService(repo, clock);
+  const history = new HistoryService(repo);
+
   await app.register(releaseTrainRoutes, { trains });
   await app.register(lockRoutes, { writes });
   await app.register(environmentRoutes, { writes });
   await app.register(releaseRoutes, { writes, releaseMaxBytes });
-  await app.register(deploymentRoutes, { writes, overview: new OverviewService(repo, clock) });
-  await app.register(historyRoutes, { history: new HistoryService(repo) });
+  await app.register(deploymentRoutes, { writes, overview });
+  await app.register(historyRoutes, { history });
   await app.register(lookupRoutes, { lookups: new LookupService(repo) });
   await app.register(lifecycleRoutes, { lifecycle });
   await app.register(healthRoutes, { readiness });
+  await app.register(webUi, {
+    trains,
+    writes,
+    overview,
+    history,
+    applications: new ApplicationService(repo),
+    authenticator,
+    permissions,
+    oidc: ui.oidc,
+    sessionSecret: ui.sessionSecret ?? randomBytes(32).toString('base64url'),
+    sessionLifetimeMs: (ui.sessionHours ?? 8) * 3_600_000,
+    publicUrl: ui.publicUrl,
+    clock,
+  });
   addMethodNotAllowedRoutes();
   return app;
 }

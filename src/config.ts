@@ -142,6 +142,44 @@ export const ConfigSchema = z.object({
     .default('false')
     .transform((value) => value === 'true')
     .describe('With AUTH_MODE=none, allow listening on an address other than loopback'),
+  PUBLIC_URL: z
+    .url({ protocol: /^https?$/ })
+    .max(2000)
+    .refine(
+      (value) => /^https?:\/\/[^/?#]+\/?$/.test(value),
+      'must be where the service is reached, scheme, host and port only (its pages are at /ui/ there)',
+    )
+    .transform((value) => value.replace(/\/+$/, ''))
+    .optional()
+    .describe(
+      'Where people reach the service (the web UI): the base of the OIDC redirect URI; https marks cookies Secure',
+    ),
+  UI_SESSION_SECRET: z
+    .string()
+    .min(32, 'must be at least 32 characters')
+    .max(1024)
+    .optional()
+    .describe(
+      'Signs the web UI cookies; none: a random one at start (sessions end at a restart and do not span replicas)',
+    ),
+  UI_SESSION_HOURS: z.coerce
+    .number()
+    .min(0.05)
+    .max(168)
+    .default(8)
+    .describe('How long a web UI sign-in lasts'),
+  OIDC_CLIENT_ID: z
+    .string()
+    .min(1)
+    .max(1000)
+    .optional()
+    .describe('The web UI signs people in with the issuer as this client (authorization code with PKCE)'),
+  OIDC_CLIENT_SECRET: z
+    .string()
+    .min(1)
+    .max(1000)
+    .optional()
+    .describe('The secret of OIDC_CLIENT_ID; none: a public client (PKCE alone)'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -165,6 +203,10 @@ function checkCombinations(config: Config): string[] {
         '(GitHub Actions signs tokens for every repository on GitHub, with any audience the caller asks for); ' +
         'set OIDC_ALLOW_ANY_IDENTITY=true to let every identity the issuer vouches for write',
     );
+  if (config.OIDC_CLIENT_ID && !modes.includes('oidc'))
+    problems.push('OIDC_CLIENT_ID: the web UI signs in with OIDC only with AUTH_MODE oidc');
+  if (config.OIDC_CLIENT_SECRET && !config.OIDC_CLIENT_ID)
+    problems.push('OIDC_CLIENT_SECRET: set OIDC_CLIENT_ID too');
   if (config.HTTP_HEADERS_TIMEOUT_SECONDS > config.HTTP_REQUEST_TIMEOUT_SECONDS)
     problems.push('HTTP_HEADERS_TIMEOUT_SECONDS: must not be more than HTTP_REQUEST_TIMEOUT_SECONDS');
   return problems;

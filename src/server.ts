@@ -7,6 +7,7 @@ import closeWithGrace from 'close-with-grace';
 import { buildApp } from './app.js';
 import { Authenticator } from './auth/authenticator.js';
 import { OidcVerifier } from './auth/oidc.js';
+import { OidcSignIn } from './auth/oidcSignIn.js';
 import { Permissions } from './auth/permissions.js';
 import { PolicyError, parsePolicy } from './auth/policy.js';
 import { parseTeamsFile, TeamsFileError } from './auth/teams.js';
@@ -75,6 +76,21 @@ async function main(): Promise<void> {
       headersTimeoutMs: config.HTTP_HEADERS_TIMEOUT_SECONDS * 1000,
       requestTimeoutMs: config.HTTP_REQUEST_TIMEOUT_SECONDS * 1000,
     },
+    ui: {
+      sessionSecret: config.UI_SESSION_SECRET,
+      sessionHours: config.UI_SESSION_HOURS,
+      publicUrl: config.PUBLIC_URL,
+      oidc:
+        config.OIDC_ISSUER && config.OIDC_CLIENT_ID
+          ? new OidcSignIn({
+              issuer: config.OIDC_ISSUER,
+              clientId: config.OIDC_CLIENT_ID,
+              clientSecret: config.OIDC_CLIENT_SECRET,
+              emailClaim: config.OIDC_EMAIL_CLAIM,
+              groupsClaim: config.OIDC_GROUPS_CLAIM,
+            })
+          : undefined,
+    },
   });
   tokens?.onReloadError((err) =>
     app.log.error({ err }, 'the tokens file is unusable; no token is valid until it is fixed'),
@@ -103,6 +119,11 @@ async function main(): Promise<void> {
   if (authModes(config).includes('oidc') && !config.RBAC_POLICY_FILE) {
     app.log.warn(
       'OIDC_ALLOW_ANY_IDENTITY=true without RBAC_POLICY_FILE: every identity the issuer vouches for may write',
+    );
+  }
+  if (config.AUTH_MODE !== 'none' && config.UI_SESSION_SECRET === undefined) {
+    app.log.warn(
+      'UI_SESSION_SECRET is not set: the web UI signs its sessions with a key of this process, so sign-ins end when it restarts and do not carry over to other replicas',
     );
   }
   if (unauthenticatedOnNetwork) {

@@ -75,6 +75,41 @@ describe('HTTP timeouts', () => {
   });
 });
 
+describe('the web UI', () => {
+  it('signs in with OIDC only in oidc mode, takes a client secret only with a client id, and wants a long session secret', () => {
+    const oidc = { ...OIDC, OIDC_ALLOW_ANY_IDENTITY: 'true' };
+    expect(
+      loadConfig({ ...oidc, OIDC_CLIENT_ID: 'trainyard-ui', OIDC_CLIENT_SECRET: 's' }).OIDC_CLIENT_ID,
+    ).toBe('trainyard-ui');
+    expect(refusal({ AUTH_MODE: 'token', AUTH_TOKENS_FILE: 't.yaml', OIDC_CLIENT_ID: 'x' })).toContain(
+      'OIDC_CLIENT_ID: the web UI signs in with OIDC only with AUTH_MODE oidc',
+    );
+    expect(refusal({ ...oidc, OIDC_CLIENT_SECRET: 's' })).toContain(
+      'OIDC_CLIENT_SECRET: set OIDC_CLIENT_ID too',
+    );
+    expect(refusal({ UI_SESSION_SECRET: 'short' })).toContain(
+      'UI_SESSION_SECRET: must be at least 32 characters',
+    );
+    expect(loadConfig({}).UI_SESSION_HOURS).toBe(8);
+    expect(refusal({ UI_SESSION_HOURS: '0' })).toContain('UI_SESSION_HOURS');
+  });
+
+  it('takes PUBLIC_URL as an http(s) origin (the UI is at /ui/ there), a trailing slash dropped', () => {
+    expect(loadConfig({ PUBLIC_URL: 'https://trainyard.example.com/' }).PUBLIC_URL).toBe(
+      'https://trainyard.example.com',
+    );
+    expect(loadConfig({ PUBLIC_URL: 'http://127.0.0.1:8080' }).PUBLIC_URL).toBe('http://127.0.0.1:8080');
+    for (const url of [
+      'ftp://example.com',
+      'https://example.com/?x=1',
+      'https://example.com/deploy',
+      'not a url',
+    ]) {
+      expect(refusal({ PUBLIC_URL: url }), url).toContain('PUBLIC_URL');
+    }
+  });
+});
+
 describe('docs/configuration.md', () => {
   it('documents every variable the service reads, with its default', async () => {
     const page = await readFile(new URL('../docs/configuration.md', import.meta.url), 'utf8');

@@ -65,6 +65,13 @@ describe('Dockerfile', () => {
     expect(finalStage.some((line) => /^ENTRYPOINT \[".*tini"/.test(line))).toBe(true);
   });
 
+  it("copies what the built server reads at run time: the web UI's templates and style sheet", () => {
+    const copies = finalStage.filter((line) => line.startsWith('COPY '));
+    for (const directory of ['src/ui/templates', 'src/ui/static']) {
+      expect(copies).toContain(`COPY ${directory} ./${directory}`);
+    }
+  });
+
   it('runs as a non-root user', () => {
     const user = instruction('USER');
     expect(user).toBeDefined();

@@ -1,5 +1,5 @@
-// `npm start` as a user or a process manager runs it: the built server, and a SIGTERM to the npm
-// process reaches the server (no orphan left answering).
+// `npm start` as a user or a process manager runs it: the built server (its web UI too), and a
+// SIGTERM to the npm process reaches the server (no orphan left answering).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -30,7 +30,7 @@ function isRunning(pid: number): boolean {
   }
 }
 
-it('serves the built code and stops the server when the npm process gets SIGTERM', async () => {
+it('serves the built code, the web UI included, and stops the server when the npm process gets SIGTERM', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'trainyard-npm-start-'));
   dirs.push(dir);
   // npm itself runs under the node that runs the tests (npm_execpath when the tests run under npm).
@@ -60,6 +60,15 @@ it('serves the built code and stops the server when the npm process gets SIGTERM
   const { url, pid } = await listening;
   expect(stdout).toContain('node dist/server.js');
   expect((await fetch(`${url}/healthz`)).status).toBe(200);
+  // The web UI's templates, style sheet and script are found from dist/ too.
+  const overview = await fetch(`${url}/ui/`);
+  expect([overview.status, await overview.text()]).toEqual([
+    200,
+    expect.stringContaining('<h1>Overview</h1>'),
+  ]);
+  for (const file of ['style.css', 'htmx.min.js']) {
+    expect((await fetch(`${url}/ui/static/${file}`)).status).toBe(200);
+  }
 
   child.kill('SIGTERM');
   expect(await exited).toBe(0);

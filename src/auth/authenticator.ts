@@ -19,6 +19,11 @@ export class Authenticator {
     return this.tokens !== undefined || this.oidc !== undefined;
   }
 
+  /** Whether a bearer JWT of the OIDC issuer proves an identity (AUTH_MODE oidc). */
+  get acceptsJwts(): boolean {
+    return this.oidc !== undefined;
+  }
+
   /** The verified caller; throws 401 when the request proves nothing. */
   async authenticate(headers: Headers): Promise<Caller> {
     const header = headers.authorization;

@@ -61,22 +61,7 @@ export class OidcVerifier {
       if (error instanceof errors.JWKSTimeout || isNetworkError(error)) throw unavailable(error);
       return undefined;
     }
-    return this.callerOf(payload);
-  }
-
-  private callerOf(payload: JWTPayload): Caller | undefined {
-    const email = payload[this.options.emailClaim];
-    if (typeof email !== 'string' || !isIdentityText(email)) return undefined;
-    // An address the issuer has not verified is only what someone typed in (OIDC Core 5.1); some
-    // issuers send the flag as a string.
-    const verified = payload.email_verified;
-    if (this.options.emailClaim === 'email' && (verified === false || verified === 'false')) return undefined;
-    const name = typeof payload.name === 'string' && isIdentityText(payload.name) ? payload.name : email;
-    const claim = payload[this.options.groupsClaim];
-    const groups = (Array.isArray(claim) ? claim : [claim]).filter(
-      (group): group is string => typeof group === 'string' && group.length > 0,
-    );
-    return { name, email, groups, via: 'oidc' };
+    return callerFromClaims(payload, this.options, 'oidc');
   }
 
   private async keySet(): Promise<ReturnType<typeof createRemoteJWKSet>> {
@@ -146,6 +131,29 @@ function isNetworkError(error: unknown): boolean {
       error.code === 'ERR_JOSE_GENERIC' &&
       /JSON Web Key Set/.test(error.message))
   );
+}
+
+/**
+ * The identity OIDC claims vouch for (a verified bearer JWT, or the claims of a web UI sign-in):
+ * the email claim, unless the issuer says it is not verified; the name where present; the groups.
+ */
+export function callerFromClaims(
+  claims: Readonly<Record<string, unknown>>,
+  { emailClaim, groupsClaim }: Pick<OidcOptions, 'emailClaim' | 'groupsClaim'>,
+  via: Caller['via'],
+): Caller | undefined {
+  const email = claims[emailClaim];
+  if (typeof email !== 'string' || !isIdentityText(email)) return undefined;
+  // An address the issuer has not verified is only what someone typed in (OIDC Core 5.1); some
+  // issuers send the flag as a string.
+  const verified = claims.email_verified;
+  if (emailClaim === 'email' && (verified === false || verified === 'false')) return undefined;
+  const name = typeof claims.name === 'string' && isIdentityText(claims.name) ? claims.name : email;
+  const claim = claims[groupsClaim];
+  const groups = (Array.isArray(claim) ? claim : [claim]).filter(
+    (group): group is string => typeof group === 'string' && group.length > 0,
+  );
+  return { name, email, groups, via };
 }
 
 /** A bearer value shaped like a JWS compact serialization (three base64url parts). */

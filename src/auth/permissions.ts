@@ -39,6 +39,18 @@ export class Permissions {
     }
   }
 
+  /**
+   * The groups of these that any decision here looks at (a `g` line of the policy, a member of a
+   * team): what a web UI session keeps of an identity's groups, which may be hundreds.
+   */
+  groupsThatMatter(groups: readonly string[]): string[] {
+    return groups.filter(
+      (group) =>
+        this.policy?.rolesBySubject.has(group) ||
+        [...(this.teams?.values() ?? [])].some((members) => members.has(group)),
+    );
+  }
+
   /** The teams the caller is in, when TEAMS_FILE restricts trains; undefined when it does not. */
   teamsOf(caller: Caller): ReadonlySet<string> | undefined {
     return this.teams ? teamsOf(this.teams, caller) : undefined;

@@ -74,7 +74,8 @@ export function errorBody(statusCode: number, code: string, message: string): Er
   return { statusCode, error: STATUS_CODES[statusCode] ?? 'Error', message, code };
 }
 
-function describeError(error: FastifyError): { statusCode: number; code: ErrorCode; message: string } {
+/** The status, code and message (generic for a bug) every error is answered with. */
+export function describeError(error: FastifyError): { statusCode: number; code: ErrorCode; message: string } {
   if (error instanceof AppError) {
     const statusCode = ERROR_STATUS[error.code];
     const message =

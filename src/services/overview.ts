@@ -15,6 +15,9 @@ type OverviewEnvironment = Overview['environmentGroups'][number]['environments']
 type OverviewApp = OverviewEnvironment['applications'][string];
 
 export class OverviewService {
+  /** The display versions read for the last commit asked about (a commit never changes). */
+  private displayVersionsOf: { commitId: string; versions: Map<string, string> } | undefined;
+
   constructor(
     private readonly repo: RepositoryReader,
     /** "Now" of the timed locks' inForce and the deploy windows. */
@@ -22,7 +25,71 @@ export class OverviewService {
   ) {}
 
   async read(): Promise<Overview> {
+    return this.overviewOf(await this.repo.readTipSnapshot());
+  }
+
+  /**
+   * The overview, and the display version of every release that is deployed or queued somewhere
+   * (by `<app>/<version>`), from one snapshot: what people read in the web UI. A display version
+   * that cannot be read is listed under `problems`, and the number is shown instead.
+   */
+  async readWithDisplayVersions(): Promise<{
+    overview: Overview;
+    displayVersions: ReadonlyMap<string, string>;
+  }> {
     const snapshot = await this.repo.readTipSnapshot();
+    const overview = await this.overviewOf(snapshot);
+    const paths = new Map<string, string>();
+    for (const group of overview.environmentGroups) {
+      for (const environment of group.environments) {
+        for (const app of Object.values(environment.applications)) {
+          for (const version of [app.version, app.queuedVersion]) {
+            if (version === undefined) continue;
+            paths.set(
+              `${app.name}/${version}`,
+              `applications/${app.name}/releases/${version}/display_version`,
+            );
+          }
+        }
+      }
+    }
+    const displayVersions = new Map<string, string>();
+    if (snapshot.commitId === null || paths.size === 0) return { overview, displayVersions };
+    const cached =
+      this.displayVersionsOf?.commitId === snapshot.commitId ? this.displayVersionsOf.versions : undefined;
+    const missing = [...paths].filter(([release]) => !cached?.has(release));
+    const found = await this.repo.readPathsAt(
+      snapshot.commitId,
+      missing.map(([, path]) => path),
+    );
+    const read = new Map<string, string>(cached);
+    for (const [release, path] of missing) {
+      const object = found.get(path);
+      // No file: no display version (remembered as "", which is none).
+      if (!object) read.set(release, '');
+      else if (object.type !== 'blob')
+        overview.problems.push({ file: path, reason: `a ${object.type} where a file belongs` });
+      else if (object.oversized)
+        overview.problems.push({ file: path, reason: tooLarge(object.size, METADATA_MAX_BYTES) });
+      else read.set(release, object.content.toString('utf8').trim());
+    }
+    this.displayVersionsOf = { commitId: snapshot.commitId, versions: read };
+    for (const release of paths.keys()) {
+      const text = read.get(release);
+      if (text) displayVersions.set(release, text);
+    }
+    return { overview, displayVersions };
+  }
+
+  /** The teams the applications name, in byte order (for choosing one). */
+  async teams(): Promise<string[]> {
+    const snapshot = await this.repo.readTipSnapshot();
+    const teams = new Set([...snapshot.applications.values()].map((application) => application.team));
+    teams.delete('');
+    return [...teams].sort();
+  }
+
+  private async overviewOf(snapshot: Snapshot): Promise<Overview> {
     const recordBlobs: string[] = [];
     // Whether a deployed version is an undeploy version: one tree read per release (not its manifests).
     const deployedReleases = new Map<string, { app: string; version: number }>();

@@ -21,6 +21,8 @@ import type { ManifestWriter } from './manifestWriter.js';
 import { PlanChangedError, planIdOf } from './planIds.js';
 import { permittedWrite } from './writes.js';
 
+/** What the web UI shows of a plan, in more detail than the API's prognosis shape. */
+export type { AppOutcome, EnvironmentOutcome, ReleaseTrainPlan } from '../planning/releaseTrain.js';
 export type { TargetType };
 
 export interface PrognosisCall {
