@@ -40,6 +40,8 @@ interface GrowthResult {
   readonly files: number;
   readonly packKiB: number;
   readonly clone: number;
+  readonly shallowClone: number;
+  readonly lsTree: number;
   readonly push: number;
   readonly coldPrognosis: number;
 }
@@ -60,6 +62,8 @@ export async function runGrowth(): Promise<void> {
     ['files at the tip', (r) => `${r.files}`],
     ['repo size (objects packed, git gc)', (r) => `${(r.packKiB / 1024).toFixed(1)} MiB`],
     ['git clone --bare --no-local', (r) => ms(r.clone)],
+    ['the same, --depth 1 (the tip only)', (r) => ms(r.shallowClone)],
+    ['git ls-tree -r of the tip', (r) => ms(r.lsTree)],
     ['git push of one small commit', (r) => ms(r.push)],
     ['cold prognosis of the prod group', (r) => ms(r.coldPrognosis)],
   ];
@@ -174,6 +178,19 @@ async function measureRepo(
     pushes.push(await timeIt(() => git(['push', '--quiet', 'origin', 'main'], clonePath)));
   }
   await rm(clonePath, { recursive: true, force: true });
+  // What the tip alone costs: a shallow clone (file:// so that --depth applies), and listing it.
+  const shallow: number[] = [];
+  const listings: number[] = [];
+  for (let run = 0; run < RUNS; run++) {
+    await rm(clonePath, { recursive: true, force: true });
+    shallow.push(
+      await timeIt(() =>
+        git(['clone', '--quiet', '--bare', '--depth', '1', `file://${repo}`, clonePath], WORK),
+      ),
+    );
+    listings.push(await timeIt(() => git(['ls-tree', '-r', 'main'])));
+  }
+  await rm(clonePath, { recursive: true, force: true });
 
   const prognoses: number[] = [];
   for (let run = 0; run < RUNS; run++) {
@@ -194,6 +211,8 @@ async function measureRepo(
     files: files.length,
     packKiB,
     clone: medianOf(clones),
+    shallowClone: medianOf(shallow),
+    lsTree: medianOf(listings),
     push: medianOf(pushes),
     coldPrognosis: medianOf(prognoses),
   };

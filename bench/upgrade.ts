@@ -50,40 +50,61 @@ export async function runUpgrade(): Promise<void> {
       `generated in ${seconds(performance.now() - started)}; git ls-tree -r: ${ms(lsTree)}`,
   );
 
-  const trainRuns = async (releasesKept: number): Promise<TrainRun[]> => {
-    const runs: TrainRun[] = [];
-    for (let run = 0; run < RUNS; run++) {
-      await git(['update-ref', 'refs/heads/main', base]);
-      const service = await startService(repo, { RELEASES_KEPT: String(releasesKept) });
-      try {
-        const prognosisUrl = `${service.url}/api/environment-groups/prod/releasetrain/prognosis`;
-        const coldPrognosis = await timeIt(() => request('GET', prognosisUrl));
-        let commitId = '';
-        const train = await timeIt(async () => {
-          const body = JSON.parse(
-            await request('PUT', `${service.url}/api/environment-groups/prod/releasetrain`),
-          );
-          commitId = body.commitId;
-        });
-        const message = await git(['log', '-1', '--format=%B', commitId]);
-        runs.push({
-          coldPrognosis,
-          train,
-          removed: message.split('\n').filter((line) => line.endsWith(' as cleanup')).length,
-          messageBytes: Buffer.byteLength(message),
-          prognosisAfter: await timeIt(() => request('GET', prognosisUrl)),
-          peakRssMiB: await peakRssMiB(service.child),
-        });
-      } finally {
-        await stopService(service);
-      }
+  const trainRun = async (releasesKept: number): Promise<TrainRun> => {
+    await git(['update-ref', 'refs/heads/main', base]);
+    const service = await startService(repo, { RELEASES_KEPT: String(releasesKept) });
+    try {
+      const prognosisUrl = `${service.url}/api/environment-groups/prod/releasetrain/prognosis`;
+      const coldPrognosis = await timeIt(() => request('GET', prognosisUrl));
+      let commitId = '';
+      const train = await timeIt(async () => {
+        const body = JSON.parse(
+          await request('PUT', `${service.url}/api/environment-groups/prod/releasetrain`),
+        );
+        commitId = body.commitId;
+      });
+      const message = await git(['log', '-1', '--format=%B', commitId]);
+      return {
+        coldPrognosis,
+        train,
+        removed: message.split('\n').filter((line) => line.endsWith(' as cleanup')).length,
+        messageBytes: Buffer.byteLength(message),
+        prognosisAfter: await timeIt(() => request('GET', prognosisUrl)),
+        peakRssMiB: await peakRssMiB(service.child),
+      };
+    } finally {
+      await stopService(service);
     }
-    return runs;
   };
-  const median = (runs: readonly TrainRun[], key: keyof TrainRun) => medianOf(runs.map((run) => run[key]));
+  // The one-off cleanup at a quiet hour (on a warm service), then the train has nothing to remove.
+  const cleanupRun = async (): Promise<{ cleanup: number; trainAfter: number; removed: number }> => {
+    await git(['update-ref', 'refs/heads/main', base]);
+    const service = await startService(repo);
+    try {
+      await request('GET', `${service.url}/api/environment-groups/prod/releasetrain/prognosis`);
+      let removed = 0;
+      const cleanup = await timeIt(async () => {
+        removed = JSON.parse(await request('POST', `${service.url}/api/releases/cleanup`)).removedReleases;
+      });
+      const trainAfter = await timeIt(() =>
+        request('PUT', `${service.url}/api/environment-groups/prod/releasetrain`),
+      );
+      return { cleanup, trainAfter, removed };
+    } finally {
+      await stopService(service);
+    }
+  };
 
-  const cleaning = await trainRuns(20);
-  const plain = await trainRuns(1000);
+  // Interleaved, so that the load of a shared machine falls on each alike.
+  const cleaning: TrainRun[] = [];
+  const plain: TrainRun[] = [];
+  const cleanups: { cleanup: number; trainAfter: number; removed: number }[] = [];
+  for (let run = 0; run < RUNS; run++) {
+    cleaning.push(await trainRun(20));
+    plain.push(await trainRun(1000));
+    cleanups.push(await cleanupRun());
+  }
+  const median = (runs: readonly TrainRun[], key: keyof TrainRun) => medianOf(runs.map((run) => run[key]));
   console.log('  the first group train over prod after the upgrade (27,807 deployments):');
   for (const [label, runs] of [
     ['with RELEASES_KEPT=20 (cleans)', cleaning],
@@ -95,31 +116,17 @@ export async function runUpgrade(): Promise<void> {
         `prognosis after ${ms(median(runs, 'prognosisAfter'))}, peak RSS ${median(runs, 'peakRssMiB').toFixed(0)} MiB`,
     );
   }
-
-  // The one-off cleanup at a quiet hour, then the train has nothing left to remove.
-  const cleanups: number[] = [];
-  const trainsAfter: number[] = [];
-  let removed = 0;
-  for (let run = 0; run < RUNS; run++) {
-    await git(['update-ref', 'refs/heads/main', base]);
-    const service = await startService(repo);
-    try {
-      await request('GET', `${service.url}/api/environment-groups/prod/releasetrain/prognosis`);
-      cleanups.push(
-        await timeIt(async () => {
-          removed = JSON.parse(await request('POST', `${service.url}/api/releases/cleanup`)).removedReleases;
-        }),
-      );
-      trainsAfter.push(
-        await timeIt(() => request('PUT', `${service.url}/api/environment-groups/prod/releasetrain`)),
-      );
-    } finally {
-      await stopService(service);
-    }
-  }
   console.log(
-    `  POST /api/releases/cleanup first (warm service): ${ms(medianOf(cleanups))} for ${removed} releases, ` +
-      `then the group train ${ms(medianOf(trainsAfter))}`,
+    `  POST /api/releases/cleanup first (warm service): ${ms(medianOf(cleanups.map((run) => run.cleanup)))} ` +
+      `for ${cleanups[0]?.removed} releases, then the group train ${ms(medianOf(cleanups.map((run) => run.trainAfter)))}`,
+  );
+  console.log(
+    `  each run, train with cleaning / without / cleanup + train: ${cleaning
+      .map(
+        (run, index) =>
+          `${ms(run.train)} / ${ms(plain[index]?.train ?? 0)} / ${ms(cleanups[index]?.cleanup ?? 0)} + ${ms(cleanups[index]?.trainAfter ?? 0)}`,
+      )
+      .join('; ')}`,
   );
 
   // With a git server: the cleanup's push (file://, a fresh clone at start).
