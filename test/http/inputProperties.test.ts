@@ -499,13 +499,13 @@ function multipart(parts: readonly Part[]): { payload: Buffer; contentType: stri
 // About 2 s a property on a free machine; the whole file stays well under the brief's 40 s on a
 // slow shared one. Every run is one request (plus a few git commands to check and reset).
 const RUNS = {
-  locks: 80,
-  trains: 80,
-  gitTags: 50,
-  environments: 70,
-  deployments: 70,
-  releases: 80,
-  reads: 60,
+  locks: 50,
+  trains: 50,
+  gitTags: 30,
+  environments: 40,
+  deployments: 40,
+  releases: 50,
+  reads: 40,
 };
 /** The same runs every time: a failure here is the code's, never the draw's (fast-check prints the seed and path of one). */
 const SEED = 20261204;

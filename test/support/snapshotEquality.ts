@@ -48,13 +48,21 @@ export async function plainSnapshot(repo: ManifestRepository, snapshot: Snapshot
   };
 }
 
-/** The commit read in full with `git ls-tree -r`, independent of the service's reader. */
-export async function fullRead(repoPath: string, commitId: string | null): Promise<Snapshot> {
-  const objects = new CatFileBatch(repoPath);
+/**
+ * The commit read in full with `git ls-tree -r`, independent of the service's reader. `objects`:
+ * a reader of the repo's objects to use (a caller reading many commits keeps one), else one of its own.
+ */
+export async function fullRead(
+  repoPath: string,
+  commitId: string | null,
+  objects?: CatFileBatch,
+): Promise<Snapshot> {
+  if (objects) return readSnapshotWithLsTree(repoPath, objects, commitId);
+  const own = new CatFileBatch(repoPath);
   try {
-    return await readSnapshotWithLsTree(repoPath, objects, commitId);
+    return await readSnapshotWithLsTree(repoPath, own, commitId);
   } finally {
-    objects.close();
+    own.close();
   }
 }
 
@@ -65,7 +73,7 @@ export async function fullRead(repoPath: string, commitId: string | null): Promi
 export async function expectTipSnapshotEqualsFullRead(
   repo: ManifestRepository,
   repoPath: string,
-  options: { kept?: boolean; context?: string } = {},
+  options: { kept?: boolean; context?: string; objects?: CatFileBatch } = {},
 ): Promise<Snapshot> {
   const tip = await repo.readTip();
   const readsBefore = repo.objectsRead;
@@ -75,7 +83,7 @@ export async function expectTipSnapshotEqualsFullRead(
       0,
     );
   }
-  const full = await fullRead(repoPath, tip);
+  const full = await fullRead(repoPath, tip, options.objects);
   expect(await plainSnapshot(repo, snapshot), options.context).toEqual(await plainSnapshot(repo, full));
   return full;
 }
