@@ -112,6 +112,8 @@ export function environmentSkipReason(cause: string, upstream?: string): string 
       return `its upstream environment '${upstream ?? '?'}' does not exist`;
     case 'ENV_IS_LOCKED':
       return 'the environment is locked';
+    case 'ENV_OUTSIDE_DEPLOY_WINDOW':
+      return 'it is outside its deploy windows';
     default:
       return cause;
   }

@@ -5,12 +5,33 @@
 // in a real browser: browser.test.ts.
 import { describe, expect, it } from 'vitest';
 import { PROD_TRAIN_MESSAGE, WORLD } from '../http/world.js';
-import { harnessPerTest } from '../support/appHarness.js';
+import { type Harness, harnessPerTest } from '../support/appHarness.js';
 import { DEFAULT_AUTHOR, expectError, expectOneCommit } from '../support/httpExpectations.js';
 import { layoutFiles } from '../support/layout.js';
 import { csrfIn, textOf, UiClient } from '../support/uiClient.js';
 
 const start = harnessPerTest();
+
+/** The hidden fields of a page's "Run release train" form (the CSRF token, the plan shown). */
+function runFormOf(body: string): Record<string, string> {
+  const form = /<form method="post" action="[^"]*\/run" class="run">[\s\S]*?<\/form>/.exec(body)?.[0] ?? '';
+  return Object.fromEntries(
+    [...form.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map((match) => [
+      match[1] as string,
+      match[2] as string,
+    ]),
+  );
+}
+
+/** Deploys a release through the API, behind the back of a page a person has open. */
+async function deployBehindTheBack(h: Harness, environment: string, app: string, version: number) {
+  const response = await h.app.inject({
+    method: 'PUT',
+    url: `/api/environments/${environment}/applications/${app}/deployment`,
+    payload: { version, lockBehavior: 'fail' },
+  });
+  expect(response.statusCode, response.body).toBe(200);
+}
 
 describe('the overview', () => {
   it('/ and /ui lead to /ui/', async () => {
@@ -149,9 +170,15 @@ describe('the release-train page', () => {
   it("runs the train as one commit, with the API's message and trailers, and shows the commit", async () => {
     const h = await start(WORLD);
     const ui = new UiClient(h.app);
-    const csrf = await ui.csrfOf('/ui/trains/prod');
+    const page = await ui.get('/ui/trains/prod');
+    const fields = runFormOf(page.body);
+    // The plan the page shows is the API's: its id is the prognosis's ETag.
+    const api = await h.app.inject({ url: '/api/environment-groups/prod/releasetrain/prognosis' });
+    expect(api.headers.etag).toBe(`"${fields.planId}"`);
+    expect(fields.planCommit).toBe(h.fixture.tip());
+    expect(fields.plannedAt).toBe('2026-11-26T10:00:00.000Z');
     const before = h.fixture.tip();
-    const run = await ui.post('/ui/trains/prod/run', { _csrf: csrf }, { 'x-request-id': 'ui-train-1' });
+    const run = await ui.post('/ui/trains/prod/run', fields, { 'x-request-id': 'ui-train-1' });
     expect(run.statusCode).toBe(200);
     const commit = expectOneCommit(h, before, 'ui-train-1', DEFAULT_AUTHOR);
     expect(h.fixture.git(['log', '-1', '--format=%B', 'main'])).toBe(`${PROD_TRAIN_MESSAGE('ui-train-1')}\n`);
@@ -170,10 +197,133 @@ describe('the release-train page', () => {
     expect(page.statusCode).toBe(404);
     expect(textOf(page.body)).toContain("No environment or environment group named 'nowhere' exists.");
     const before = h.fixture.tip();
-    const run = await ui.post('/ui/trains/nowhere/run', { _csrf: await ui.csrfOf('/ui/locks') });
+    const run = await ui.post('/ui/trains/nowhere/run', {
+      _csrf: await ui.csrfOf('/ui/locks'),
+      planId: 'a'.repeat(64),
+    });
     expect(run.statusCode).toBe(404);
     expect(textOf(run.body)).toContain('Nothing was changed in the manifest repo.');
     expect(h.fixture.tip()).toBe(before);
+  });
+});
+
+describe('the plan-bound train', () => {
+  it('refuses a plan that changed since the page showed it (412), says what changed, and runs the new plan it offers', async () => {
+    const h = await start(WORLD);
+    const ui = new UiClient(h.app);
+    const shown = runFormOf((await ui.get('/ui/trains/prod')).body);
+    // Behind the page's back: staging gets checkout 3, so a train now takes 3 to prod-ca, not 2.
+    await deployBehindTheBack(h, 'staging', 'checkout', 3);
+    const before = h.fixture.tip();
+    const refused = await ui.post('/ui/trains/prod/run', shown, { 'x-request-id': 'ui-train-412' });
+    expect(refused.statusCode).toBe(412);
+    expect(refused.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(h.fixture.tip()).toBe(before);
+    const text = textOf(refused.body);
+    expect(text).toContain('Release train to prod: the plan changed');
+    expect(text).toContain('Not run: the plan of the release train is no longer the one the page showed');
+    expect(text).toContain(
+      'What changed prod-ca: checkout is now deployed in version 3, was deployed in version 2. The plan now',
+    );
+    // The new plan, with its own id (the API's ETag now) and its own button.
+    const offered = runFormOf(refused.body);
+    const api = await h.app.inject({ url: '/api/environment-groups/prod/releasetrain/prognosis' });
+    expect(api.headers.etag).toBe(`"${offered.planId}"`);
+    expect(offered.planId).not.toBe(shown.planId);
+    expect(text).toContain('Run release train to prod');
+    expect(text).toContain('checkout 1 3');
+    const run = await ui.post('/ui/trains/prod/run', offered, { 'x-request-id': 'ui-train-new' });
+    expect(run.statusCode).toBe(200);
+    const commit = expectOneCommit(h, before, 'ui-train-new', DEFAULT_AUTHOR);
+    expect(textOf(run.body)).toContain(`the release train committed ${commit}`);
+    expect(h.fixture.show('environments/prod-ca/applications/checkout/version')).toBe(
+      '../../../../applications/checkout/releases/3',
+    );
+  });
+
+  it('says what changed for an environment that a lock now skips, and only that the plan changed when the shown plan cannot be made again', async () => {
+    const h = await start(WORLD);
+    const ui = new UiClient(h.app);
+    const shown = runFormOf((await ui.get('/ui/trains/prod')).body);
+    const lock = await h.app.inject({
+      method: 'PUT',
+      url: '/api/environments/prod-ca/locks/behind-the-back',
+      payload: { message: 'while the page was open' },
+    });
+    expect(lock.statusCode, lock.body).toBe(200);
+    const before = h.fixture.tip();
+    const refused = await ui.post('/ui/trains/prod/run', shown);
+    expect(refused.statusCode).toBe(412);
+    expect(textOf(refused.body)).toContain(
+      'prod-ca: now skipped (the environment is locked), was taking from staging.',
+    );
+    // A form without where and when its plan was made: the refusal still holds, in fewer words.
+    const bare = await ui.post('/ui/trains/prod/run', {
+      _csrf: shown._csrf as string,
+      planId: shown.planId as string,
+    });
+    expect(bare.statusCode).toBe(412);
+    expect(textOf(bare.body)).toContain('The plan shown before cannot be made again here');
+    // A commit id that is no commit: the same.
+    const forged = await ui.post('/ui/trains/prod/run', { ...shown, planCommit: 'f'.repeat(40) });
+    expect(forged.statusCode).toBe(412);
+    expect(textOf(forged.body)).toContain('The plan shown before cannot be made again here');
+    expect(h.fixture.tip()).toBe(before);
+    // A form without a plan id runs nothing.
+    const unbound = await ui.post('/ui/trains/prod/run', { _csrf: shown._csrf as string });
+    expect(unbound.statusCode).toBe(400);
+    expect(textOf(unbound.body)).toContain('Plan id: is required');
+    expect(h.fixture.tip()).toBe(before);
+  });
+});
+
+describe('manifest diffs', () => {
+  it('link each deployment of the train page to its diff: a fragment for the script, a page without it', async () => {
+    const h = await start(WORLD);
+    const ui = new UiClient(h.app);
+    const page = (await ui.get('/ui/trains/prod')).body;
+    expect(page).toContain('<a href="/ui/trains/prod-ca/diff/checkout">show</a>');
+    const fragment = await ui.get('/ui/trains/prod-ca/diff/checkout', { 'hx-request': 'true' });
+    expect(fragment.statusCode).toBe(200);
+    expect(fragment.body).not.toContain('<html');
+    expect(fragment.body).toContain(
+      '<pre class="manifest-diff" tabindex="0" aria-label="Manifest diff of checkout in prod-ca">' +
+        '<span class="file">--- environments/prod-ca/applications/checkout/manifests/manifests.yaml</span>\n' +
+        '<span class="file">+++ environments/prod-ca/applications/checkout/manifests/manifests.yaml</span>\n' +
+        '<span class="hunk">@@ -1,3 +1,3 @@</span>\n' +
+        ' app: checkout\n<del>-version: 1</del>\n<ins>+version: 2</ins>\n environment: prod-ca\n</pre>',
+    );
+    expect(textOf(fragment.body)).toContain('Manifest diff of checkout in prod-ca, version 1 to version 2');
+    const full = await ui.get('/ui/trains/prod-ca/diff/checkout');
+    expect(full.body).toContain('<h1>Manifest diff of checkout in prod-ca</h1>');
+    expect(full.body).toContain('<del>-version: 1</del>');
+    const skipped = await ui.get('/ui/trains/prod-ca/diff/docs', { 'hx-request': 'true' });
+    expect(textOf(skipped.body)).toContain(
+      'A release train to prod-ca would not deploy docs now: it is skipped: the application is locked here.',
+    );
+    const locked = await ui.get('/ui/trains/prod-de/diff/checkout', { 'hx-request': 'true' });
+    expect(textOf(locked.body)).toContain('the environment is skipped: the environment is locked');
+    expect((await ui.get('/ui/trains/nowhere/diff/checkout')).statusCode).toBe(404);
+    // The run's result page shows the plan applied, without diff links (the diff is of what is deployed now).
+    const run = await ui.post('/ui/trains/prod/run', runFormOf(page));
+    expect(run.body).not.toContain('/diff/');
+  });
+
+  it('escape the manifests, and mark a diff cut at 64 KiB', async () => {
+    const files = layoutFiles({
+      apps: { web: { team: 'shop', releases: { 1: ['dev'], 2: ['dev'] } } },
+      environments: { dev: { config: { upstream: { latest: true } }, deployed: { web: 1 } } },
+    });
+    files['applications/web/releases/2/environments/dev/manifests.yaml'] =
+      `kind: <script>alert("x")</script>\n${'line: a long manifest line of padding\n'.repeat(3000)}`;
+    const h = await start(files);
+    const ui = new UiClient(h.app);
+    const diff = await ui.get('/ui/trains/dev/diff/web', { 'hx-request': 'true' });
+    expect(diff.statusCode).toBe(200);
+    expect(diff.body).not.toContain('<script>');
+    expect(diff.body).toContain('<ins>+kind: &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;</ins>');
+    expect(textOf(diff.body)).toContain('Cut: the diff is longer than the service shows');
+    expect(diff.body.length).toBeLessThan(100 * 1024);
   });
 });
 
