@@ -456,7 +456,7 @@ describe('the locks page', () => {
     const text = textOf((await ui.get('/ui/locks')).body);
     // FIXED_TIME is 2026-11-26 10:00; xmas was created 2026-11-20 09:00 with a suggested 7d.
     expect(text).toContain(
-      'environment prod-de xmas code freeze Ana <ana@example.com> 2026-11-20 09:00 UTC 6 days 7d Delete',
+      'environment prod-de xmas code freeze Ana <ana@example.com> 2026-11-20 09:00 UTC 6 days 7d in force Delete',
     );
     expect(text).toContain('team team payments in prod-ca audit audit week Bo <bo@example.com>');
     expect(text).toContain('application docs in prod-ca docs-freeze rewriting (CI link)');
@@ -502,6 +502,88 @@ describe('the locks page', () => {
     const page = (await new UiClient(h.app).get('/ui/locks')).body;
     expect(page).toMatch(/<tr class="exceeded">[\s\S]*?old[\s\S]*?2d <span class="m lock">exceeded<\/span>/);
     expect(page).not.toMatch(/young[\s\S]*?exceeded/);
+  });
+});
+
+describe('timed locks', () => {
+  it('are listed with their window and whether they are in force now; the overview marks only those in force', async () => {
+    // FIXED_TIME is 2026-11-26 10:00 UTC.
+    const h = await start(
+      layoutFiles({
+        apps: { web: { team: 'shop', releases: { 1: ['dev'] } } },
+        environments: {
+          dev: {
+            config: { upstream: { latest: true } },
+            deployed: { web: 1 },
+            locks: {
+              later: {
+                message: 'xmas',
+                validFrom: '2026-12-20T09:00:00Z',
+                validUntil: '2026-12-27T00:00:00Z',
+              },
+              over: { message: 'last week', validUntil: '2026-11-20T00:00:00Z' },
+            },
+            appLocks: { web: { now: { message: 'migrating', validUntil: '2026-11-27T00:00:00Z' } } },
+          },
+        },
+      }),
+    );
+    const ui = new UiClient(h.app);
+    const locks = textOf((await ui.get('/ui/locks')).body);
+    expect(locks).toContain(
+      'environment dev later xmas Ana <ana@example.com> 2026-11-20 09:00 UTC 6 days not yet in force (from 2026-12-20 09:00 UTC until 2026-12-27 00:00 UTC)',
+    );
+    expect(locks).toContain('environment dev over last week');
+    expect(locks).toContain('expired (until 2026-11-20 00:00 UTC)');
+    expect(locks).toContain('application web in dev now migrating');
+    expect(locks).toContain('in force (until 2026-11-27 00:00 UTC)');
+    const overview = (await ui.get('/ui/')).body;
+    expect(overview).toContain('>dev</a> <span class="m">timed lock not in force</span></th>');
+    expect(
+      textOf(/<tr><th scope="row"><a href="\/ui\/apps\/web">[\s\S]*?<\/tr>/.exec(overview)?.[0] ?? ''),
+    ).toBe('web shop 1 (app lock)');
+    expect(textOf((await ui.get('/ui/apps/web')).body)).toContain(
+      'application lock now by Ana <ana@example.com>: “migrating” (in force: until 2026-11-27 00:00 UTC)',
+    );
+  });
+
+  it('are created from the form, its times read as UTC; a window the API refuses is refused in words, and nothing is written', async () => {
+    const h = await start(WORLD);
+    const ui = new UiClient(h.app);
+    const page = (await ui.get('/ui/locks')).body;
+    expect(page).toContain('<label for="lock-valid-from">Valid from (UTC)</label>');
+    expect(page).toContain('name="validUntil" type="datetime-local"');
+    const fields = {
+      _csrf: csrfIn(page),
+      kind: 'environment',
+      environment: 'dev',
+      lockId: 'holidays',
+      message: 'nobody is here',
+    };
+    const before = h.fixture.tip();
+    const past = await ui.post('/ui/locks', { ...fields, validUntil: '2026-11-01T00:00' });
+    expect(past.statusCode).toBe(400);
+    expect(textOf(past.body)).toContain(
+      'Not created: validUntil 2026-11-01T00:00:00Z is not in the future (it is 2026-11-26T10:00:00.000Z): the lock would never be in force.',
+    );
+    // What was typed is shown again.
+    expect(past.body).toContain('name="validUntil" type="datetime-local" value="2026-11-01T00:00"');
+    const garbled = await ui.post('/ui/locks', { ...fields, validFrom: 'next tuesday' });
+    expect(garbled.statusCode).toBe(400);
+    expect(textOf(garbled.body)).toContain('Not created: Valid from (UTC): must be a date and time in UTC');
+    expect(h.fixture.tip()).toBe(before);
+    const created = await ui.post(
+      '/ui/locks',
+      { ...fields, validFrom: '2026-12-20T09:00', validUntil: '2026-12-27T00:00+01:00' },
+      { 'x-request-id': 'ui-timed-lock' },
+    );
+    expect(created.statusCode, textOf(created.body)).toBe(303);
+    expectOneCommit(h, before, 'ui-timed-lock', DEFAULT_AUTHOR);
+    expect(h.fixture.show('environments/dev/locks/holidays/valid_from')).toBe('2026-12-20T09:00:00.000Z');
+    expect(h.fixture.show('environments/dev/locks/holidays/valid_until')).toBe('2026-12-26T23:00:00.000Z');
+    expect(textOf((await ui.get('/ui/locks')).body)).toContain(
+      'not yet in force (from 2026-12-20 09:00 UTC until 2026-12-26 23:00 UTC)',
+    );
   });
 });
 
