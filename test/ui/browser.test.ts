@@ -117,6 +117,61 @@ describe('with a browser', () => {
     expectOnlyTo(recorded, [url]);
   });
 
+  it('the 412 path: the plan changes behind the open page, Run says what changed and offers the new plan, whose Run commits it', async () => {
+    const recorded = await open();
+    const { h, url, page } = recorded;
+    await page.goto(`${url}/ui/trains/prod`);
+    await onPage(page, 'Release train to prod');
+    // Behind the page's back: staging gets checkout 3 through the API.
+    const deployed = await h.app.inject({
+      method: 'PUT',
+      url: '/api/environments/staging/applications/checkout/deployment',
+      payload: { version: 3, lockBehavior: 'fail' },
+    });
+    expect(deployed.statusCode, deployed.body).toBe(200);
+    const before = h.fixture.tip();
+    await page.getByRole('button', { name: /Run release train/ }).click();
+    await onPage(page, 'Release train to prod: the plan changed');
+    expect(await shown(page.getByRole('alert'))).toContain('nothing was written');
+    const changes = page.getByRole('region', { name: 'What changed' });
+    expect(await shown(changes.getByRole('listitem'))).toBe(
+      'prod-ca: checkout is now deployed in version 3, was deployed in version 2.',
+    );
+    expect(h.fixture.tip()).toBe(before);
+    await expectAccessible(page);
+    const plan = page.getByRole('region', { name: 'The plan now' });
+    await plan.getByRole('button', { name: /Run release train/ }).click();
+    await onPage(page, 'Release train to prod: done');
+    const tip = h.fixture.tip();
+    expect(h.fixture.git(['rev-parse', `${tip}^`]).trim()).toBe(before);
+    expect(h.fixture.show('environments/prod-ca/applications/checkout/version')).toBe(
+      '../../../../applications/checkout/releases/3',
+    );
+    expect(await shown(page.getByRole('status'))).toContain(`the release train committed ${tip}`);
+    expectOnlyTo(recorded, [url]);
+  });
+
+  it('shows a manifest diff on demand, in its row, from the service', async () => {
+    const recorded = await open();
+    const { url, page, requests } = recorded;
+    await page.goto(`${url}/ui/trains/prod`);
+    await onPage(page, 'Release train to prod');
+    const row = page.getByRole('row', { name: /^checkout/ });
+    await row.getByRole('link', { name: 'show' }).click();
+    const diff = row.getByRole('region', { name: 'Manifest diff of checkout in prod-ca' });
+    expect(await shown(diff)).toContain('-version: 1\n+version: 2');
+    // In place: the page stayed, the script asked for the fragment alone.
+    expect(page.url()).toBe(`${url}/ui/trains/prod`);
+    expect(requests.map((request) => request.url)).toContain(`${url}/ui/trains/prod-ca/diff/checkout`);
+    expect(await diff.locator('ins').textContent()).toBe('+version: 2');
+    await expectAccessible(page);
+    // Its page of its own (what a link opened in a new tab, or a browser without script, shows).
+    await page.goto(`${url}/ui/trains/prod-ca/diff/checkout`);
+    await onPage(page, 'Manifest diff of checkout in prod-ca');
+    await expectAccessible(page);
+    expectOnlyTo(recorded, [url]);
+  });
+
   it('creates a lock, and deletes it after a confirmation', async () => {
     const recorded = await open();
     const { h, url, page } = recorded;
@@ -175,6 +230,34 @@ describe('with a browser', () => {
     expect(await page.getByRole('rowheader', { name: 'search' }).count()).toBe(0);
     await page.goto(`${url}/ui/trains/prod`);
     await shown(page.getByText('Skipped: the environment is locked'));
+    // A manifest diff is a page of its own.
+    await page
+      .getByRole('row', { name: /^checkout/ })
+      .getByRole('link', { name: 'show' })
+      .click();
+    await onPage(page, 'Manifest diff of checkout in prod-ca');
+    expect(await shown(page.locator('pre'))).toContain('+version: 2');
+    // The 412 path with plain form posts: a lock behind the page's back, then the offered plan.
+    await page.goto(`${url}/ui/trains/prod`);
+    const locked = await h.app.inject({
+      method: 'PUT',
+      url: '/api/environments/prod-ca/applications/checkout/locks/no-script',
+      payload: { message: 'held while the page was open' },
+    });
+    expect(locked.statusCode, locked.body).toBe(200);
+    const beforeRun = h.fixture.tip();
+    await page.getByRole('button', { name: /Run release train/ }).click();
+    await onPage(page, 'Release train to prod: the plan changed');
+    expect(await shown(page.getByRole('region', { name: 'What changed' }))).toContain(
+      'prod-ca: checkout is now skipped (the application is locked here), was deployed in version 2.',
+    );
+    await page
+      .getByRole('region', { name: 'The plan now' })
+      .getByRole('button', { name: /Run release train/ })
+      .click();
+    await onPage(page, 'Release train to prod: done');
+    expect(await shown(page.getByRole('status'))).toContain('nothing to deploy, so it made no commit');
+    expect(h.fixture.tip()).toBe(beforeRun);
     await page.goto(`${url}/ui/apps/checkout`);
     await shown(page.getByRole('heading', { name: 'Releases' }));
     await page.goto(`${url}/ui/history`);

@@ -287,7 +287,7 @@ describe('manifest diffs', () => {
     expect(fragment.statusCode).toBe(200);
     expect(fragment.body).not.toContain('<html');
     expect(fragment.body).toContain(
-      '<pre class="manifest-diff" tabindex="0" aria-label="Manifest diff of checkout in prod-ca">' +
+      '<pre class="manifest-diff" tabindex="0">' +
         '<span class="file">--- environments/prod-ca/applications/checkout/manifests/manifests.yaml</span>\n' +
         '<span class="file">+++ environments/prod-ca/applications/checkout/manifests/manifests.yaml</span>\n' +
         '<span class="hunk">@@ -1,3 +1,3 @@</span>\n' +
