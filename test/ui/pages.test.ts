@@ -4,6 +4,8 @@
 // is untouched by the UI's form parsing and sessions. The sign-in flows: signIn.test.ts; the pages
 // in a real browser: browser.test.ts.
 import { describe, expect, it } from 'vitest';
+import type { ReleaseTrainPlan } from '../../src/planning/releaseTrain.js';
+import { INLINE_ROWS, trainModel } from '../../src/ui/pages/train.js';
 import { PROD_TRAIN_MESSAGE, WORLD } from '../http/world.js';
 import { type Harness, harnessPerTest } from '../support/appHarness.js';
 import { DEFAULT_AUTHOR, expectError, expectOneCommit } from '../support/httpExpectations.js';
@@ -274,6 +276,50 @@ describe('the plan-bound train', () => {
     expect(unbound.statusCode).toBe(400);
     expect(textOf(unbound.body)).toContain('Plan id: is required');
     expect(h.fixture.tip()).toBe(before);
+  });
+});
+
+describe('a large train page', () => {
+  it('lists no application when the plan has more than INLINE_ROWS rows; each environment fetches its own when opened', () => {
+    const apps = Array.from({ length: INLINE_ROWS }, (_, index) => ({
+      app: `app-${index}`,
+      outcome: { kind: 'deploy', version: 2, manifestBlobId: 'b', previousVersion: 1 } as const,
+    }));
+    const plan = (count: number): ReleaseTrainPlan => ({
+      target: 'prod',
+      targetType: 'unknown',
+      resolvedType: 'environmentGroup',
+      team: undefined,
+      baseCommitId: null,
+      environments: [
+        {
+          environment: 'prod-ca',
+          outcome: { kind: 'train', source: { kind: 'latest' }, apps: apps.slice(0, count) },
+        },
+      ],
+    });
+    // One row per deployment and one per environment.
+    expect(trainModel(plan(INLINE_ROWS - 1)).lazy).toBe(false);
+    expect(trainModel(plan(INLINE_ROWS)).lazy).toBe(true);
+  });
+
+  it("gives one environment's applications as a fragment, for the script to put in its place", async () => {
+    const h = await start(WORLD);
+    const ui = new UiClient(h.app);
+    const rows = await ui.get('/ui/trains/prod-ca?part=rows', { 'hx-request': 'true' });
+    expect(rows.statusCode).toBe(200);
+    expect(rows.body).not.toContain('<html');
+    expect(rows.body.startsWith('<div class="rows">')).toBe(true);
+    expect(textOf(rows.body)).toContain(
+      'To deploy to prod-ca from staging Application Deployed now After the train Manifest diff checkout 1 2 show',
+    );
+    expect(textOf(rows.body)).toContain("billing Skipped: its team 'payments' is locked here");
+    const skipped = await ui.get('/ui/trains/prod-de?part=rows', { 'hx-request': 'true' });
+    expect(textOf(skipped.body)).toContain('Skipped now: the environment is locked ENV_IS_LOCKED');
+    // Asked for without the script: the page.
+    expect((await ui.get('/ui/trains/prod-ca?part=rows')).body).toContain(
+      '<h1>Release train to prod-ca</h1>',
+    );
   });
 });
 

@@ -28,6 +28,12 @@ import type { Renderer } from '../render.js';
 
 /** Up to this many rows in all, every environment of a train page is open; above, each is collapsed. */
 const OPEN_ROWS = 300;
+/**
+ * Above this many rows in all, a train page lists no environment's applications: each is fetched
+ * when its environment is opened (tens of thousands of rows at Kuberpult scale take Chromium
+ * seconds to parse, even collapsed; nobody reads them all).
+ */
+export const INLINE_ROWS = 2000;
 
 export interface TrainEnvironment {
   readonly name: string;
@@ -54,6 +60,8 @@ export interface TrainModel {
   readonly deployCount: number;
   readonly environmentCount: number;
   readonly open: boolean;
+  /** Too many rows to list: each environment's applications come when it is opened. */
+  readonly lazy: boolean;
 }
 
 const plural = (count: number, word: string) => `${count} ${word}${count === 1 ? '' : 's'}`;
@@ -127,6 +135,7 @@ export function trainModel(plan: ReleaseTrainPlan): TrainModel {
     deployCount,
     environmentCount: environments.filter((environment) => environment.deploys.length > 0).length,
     open: rows <= OPEN_ROWS,
+    lazy: rows > INLINE_ROWS,
   };
 }
 
@@ -233,7 +242,7 @@ const InstantSchema = z
   .string()
   .refine((text) => parseRfc3339(text) !== undefined, 'must be an RFC 3339 time');
 
-const TrainQuery = { team: optional(TeamNameSchema) };
+const TrainQuery = { team: optional(TeamNameSchema), part: optional(z.literal('rows')) };
 const RunForm = {
   _csrf: z.string(),
   team: optional(TeamNameSchema),
@@ -258,7 +267,18 @@ export function trainPages(
 
   app.get('/trains/:target', { schema: { hide: true } }, async (request, reply) => {
     const target = targetOf(request);
-    const { team } = parseFields(TrainQuery, LABELS, request.query);
+    const { team, part } = parseFields(TrainQuery, LABELS, request.query);
+    if (part === 'rows' && request.headers['hx-request'] === 'true') {
+      // The applications of one environment, for a large group page that lists none (INLINE_ROWS).
+      const { plan } = await ui.trains.prognosis({
+        target,
+        targetType: 'environment',
+        team,
+        caller: callerOf(request),
+      });
+      const environment = trainModel(plan).environments[0];
+      return ui.render.fragment(reply, 'planEnvironment', { environment, diffs: true });
+    }
     const [{ plan, planId, plannedAt }, teams] = await Promise.all([
       ui.trains.prognosis({ target, targetType: 'unknown', team, caller: callerOf(request) }),
       ui.overview.teams(),
