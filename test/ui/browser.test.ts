@@ -27,6 +27,7 @@ import {
   shown,
 } from '../support/browser.js';
 import { DEFAULT_AUTHOR } from '../support/httpExpectations.js';
+import { layoutFiles } from '../support/layout.js';
 
 const browser = browserPerFile();
 const start = harnessPerTest();
@@ -169,6 +170,61 @@ describe('with a browser', () => {
     await page.goto(`${url}/ui/trains/prod-ca/diff/checkout`);
     await onPage(page, 'Manifest diff of checkout in prod-ca');
     await expectAccessible(page);
+    expectOnlyTo(recorded, [url]);
+  });
+
+  it('lists a large plan per environment: opening one fetches its applications, each with its diff', async () => {
+    // 10 environments x (200 skips + 3 deployments): more rows than a page lists (INLINE_ROWS).
+    const prod = Array.from({ length: 10 }, (_, index) => `prod-${String(index).padStart(2, '0')}`);
+    const skipped = Array.from({ length: 200 }, (_, index) => `app-${String(index).padStart(3, '0')}`);
+    const deployed = ['web-1', 'web-2', 'web-3'];
+    const h = await start(
+      layoutFiles({
+        apps: {
+          // Their releases have no manifest for prod: skipped there (APP_DOES_NOT_EXIST_IN_ENV).
+          ...Object.fromEntries(skipped.map((app) => [app, { releases: { 1: ['staging'] } }])),
+          ...Object.fromEntries(
+            deployed.map((app) => [app, { releases: { 1: prod, 2: ['staging', ...prod] } }]),
+          ),
+        },
+        environments: {
+          staging: {
+            config: { upstream: { latest: true } },
+            deployed: Object.fromEntries([
+              ...skipped.map((app) => [app, 1]),
+              ...deployed.map((app) => [app, 2]),
+            ]),
+          },
+          ...Object.fromEntries(
+            prod.map((name) => [
+              name,
+              {
+                config: { upstream: { environment: 'staging' }, environmentGroup: 'prod' },
+                deployed: Object.fromEntries(deployed.map((app) => [app, 1])),
+              },
+            ]),
+          ),
+        },
+      }),
+    );
+    const recorded = await open({ h });
+    const { url, page } = recorded;
+    await page.goto(`${url}/ui/trains/prod`);
+    await onPage(page, 'Release train to prod');
+    expect(await shown(page.getByRole('main'))).toContain('30 deployments to 10 environments');
+    // No application is listed until its environment is opened.
+    expect(await page.getByRole('rowheader').count()).toBe(0);
+    await expectAccessible(page);
+    await page.getByRole('heading', { name: 'prod-04' }).click();
+    await shown(page.getByRole('table', { name: 'To deploy to prod-04 from staging' }));
+    expect(await page.getByRole('table', { name: 'Skipped in prod-04' }).getByRole('rowheader').count()).toBe(
+      200,
+    );
+    const row = page.getByRole('row', { name: /^web-2 / });
+    await row.getByRole('link', { name: 'show' }).click();
+    expect(await shown(row.getByRole('region', { name: 'Manifest diff of web-2 in prod-04' }))).toContain(
+      '+version: 2',
+    );
     expectOnlyTo(recorded, [url]);
   });
 
