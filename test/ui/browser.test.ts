@@ -1,5 +1,7 @@
 // The web UI in a real browser (Chromium through playwright-core, one for this file): what a person
-// does on each page, checked in git; no serious or critical axe-core violation on any page; every
+// does on each page, checked in git (the train run bound to the plan shown, and its 412 path when
+// the plan changed behind the page's back; manifest diffs on demand; a large plan opened per
+// environment); no serious or critical axe-core violation on any page; every
 // request of every page to the service's own origin; the pages and a form without JavaScript; a
 // form posted from another site refused; signing in with a token and with OIDC (a real OpenID
 // provider, oidc-provider, on 127.0.0.1).
