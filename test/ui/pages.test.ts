@@ -10,20 +10,9 @@ import { PROD_TRAIN_MESSAGE, WORLD } from '../http/world.js';
 import { type Harness, harnessPerTest } from '../support/appHarness.js';
 import { DEFAULT_AUTHOR, expectError, expectOneCommit } from '../support/httpExpectations.js';
 import { layoutFiles } from '../support/layout.js';
-import { csrfIn, textOf, UiClient } from '../support/uiClient.js';
+import { csrfIn, runFormOf, textOf, UiClient } from '../support/uiClient.js';
 
 const start = harnessPerTest();
-
-/** The hidden fields of a page's "Run release train" form (the CSRF token, the plan shown). */
-function runFormOf(body: string): Record<string, string> {
-  const form = /<form method="post" action="[^"]*\/run" class="run">[\s\S]*?<\/form>/.exec(body)?.[0] ?? '';
-  return Object.fromEntries(
-    [...form.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map((match) => [
-      match[1] as string,
-      match[2] as string,
-    ]),
-  );
-}
 
 /** Deploys a release through the API, behind the back of a page a person has open. */
 async function deployBehindTheBack(h: Harness, environment: string, app: string, version: number) {
