@@ -38,6 +38,12 @@ try {
     ['/ui/trains/prod', 'ui-train.png'],
   ] as const) {
     await page.goto(`${url}${path}`, { waitUntil: 'load' });
+    // The train page with one manifest diff open, as a person would look at it.
+    const diffLink = page.getByRole('link', { name: 'show' }).first();
+    if (path.startsWith('/ui/trains/') && (await diffLink.count()) > 0) {
+      await diffLink.click();
+      await page.getByRole('region', { name: /^Manifest diff of / }).waitFor();
+    }
     await page.screenshot({ path: new URL(file, DOCS).pathname, fullPage: true });
     process.stdout.write(`wrote docs/${file}\n`);
   }

@@ -19,6 +19,8 @@ export class PlanChangedError extends AppError {
     readonly plan: ReleaseTrainPlan,
     readonly planId: string,
     approved: readonly string[],
+    /** The instant the current plan was made at (a train plans at its write's time). */
+    readonly plannedAt: Date,
   ) {
     super(
       'PLAN_CHANGED',

@@ -52,6 +52,11 @@ export interface PlannedTrain {
   readonly planId: string;
 }
 
+/** A prognosis: the plan, its id, and the instant it was planned at (timed locks, deploy windows). */
+export interface Prognosis extends PlannedTrain {
+  readonly plannedAt: Date;
+}
+
 export interface TrainResult extends PlannedTrain {
   readonly commitId: string | null;
 }
@@ -68,8 +73,18 @@ export class ReleaseTrainService {
     private readonly releasesKept: number = RELEASES_KEPT_DEFAULT,
   ) {}
 
-  async prognosis(call: PrognosisCall): Promise<PlannedTrain> {
-    const plan = await this.plan(await this.reader.readTipSnapshot(), call, this.clock());
+  async prognosis(call: PrognosisCall): Promise<Prognosis> {
+    const plannedAt = this.clock();
+    const plan = await this.plan(await this.reader.readTipSnapshot(), call, plannedAt);
+    return { plan, planId: planIdOf(plan), plannedAt };
+  }
+
+  /**
+   * The plan a prognosis made on `commitId` at `plannedAt`: what a person was shown, made again
+   * (planning is deterministic), to say what differs from the plan a train found instead.
+   */
+  async prognosisAt(call: PrognosisCall, commitId: string | null, plannedAt: Date): Promise<PlannedTrain> {
+    const plan = await this.plan(await this.reader.snapshot(commitId), call, plannedAt);
     return { plan, planId: planIdOf(plan) };
   }
 
@@ -122,7 +137,7 @@ export class ReleaseTrainService {
         // Here, on every attempt: a re-plan after a lost race is held to the approved plan too.
         const planId = planIdOf(plan);
         if (call.approvedPlanIds && !call.approvedPlanIds.includes(planId)) {
-          throw new PlanChangedError(plan, planId, call.approvedPlanIds);
+          throw new PlanChangedError(plan, planId, call.approvedPlanIds, time);
         }
         const context = { deployer: call.caller, time, emptyBlobId };
         const deployments = deploymentsOf(plan);

@@ -1,5 +1,6 @@
 // How values read on a page: times, ages, lifetimes, locks, skip causes, in words. Pure; "now" is
 // an argument. Text from the repo is shown as it is (templates escape it) but bounded in length.
+import { parseRfc3339 } from '../domain/time.js';
 
 /** The longest text from the repo a cell shows; the rest is cut with an ellipsis. */
 const SHOWN_TEXT = 300;
@@ -65,7 +66,31 @@ export function safeLink(url: string | undefined): string | undefined {
   }
 }
 
-export interface LockLike {
+/** Whether a timed lock blocks at a moment, in words (a lock without bounds is always in force). */
+export type LockValidity = 'in force' | 'not yet in force' | 'expired';
+
+export interface LockBounds {
+  readonly validFrom?: string;
+  readonly validUntil?: string;
+}
+
+/** "from 2026-12-20 09:00 UTC until 2026-12-24 00:00 UTC", "from …", "until …"; '' without bounds. */
+export function validityWindow(lock: LockBounds): string {
+  const from = lock.validFrom ? `from ${formatTime(lock.validFrom)}` : '';
+  const until = lock.validUntil ? `until ${formatTime(lock.validUntil)}` : '';
+  return [from, until].filter((part) => part !== '').join(' ');
+}
+
+/** Whether the lock blocks at `now`: before validFrom it does not yet, from validUntil on never again. */
+export function lockValidity(lock: LockBounds, now: Date): LockValidity {
+  const from = lock.validFrom === undefined ? undefined : parseRfc3339(lock.validFrom);
+  const until = lock.validUntil === undefined ? undefined : parseRfc3339(lock.validUntil);
+  if (until !== undefined && now.getTime() >= until) return 'expired';
+  if (from !== undefined && now.getTime() < from) return 'not yet in force';
+  return 'in force';
+}
+
+export interface LockLike extends LockBounds {
   readonly lockId: string;
   readonly message: string;
   readonly createdAt?: string;
@@ -80,6 +105,8 @@ export interface LockLine {
   readonly message: string;
   readonly author: string;
   readonly created: string;
+  /** A timed lock's bounds in words ("until 2026-12-24 00:00 UTC"); '' for a lock without. */
+  readonly window: string;
   readonly ciLink?: string;
 }
 
@@ -90,6 +117,7 @@ export function lockLine(lock: LockLike): LockLine {
     message: shortText(lock.message),
     author: describePerson(lock.createdBy.name, lock.createdBy.email),
     created: formatTime(lock.createdAt),
+    window: validityWindow(lock),
     ...(link ? { ciLink: link } : {}),
   };
 }
@@ -112,6 +140,8 @@ export function environmentSkipReason(cause: string, upstream?: string): string 
       return `its upstream environment '${upstream ?? '?'}' does not exist`;
     case 'ENV_IS_LOCKED':
       return 'the environment is locked';
+    case 'ENV_OUTSIDE_DEPLOY_WINDOW':
+      return 'it is outside its deploy windows';
     default:
       return cause;
   }

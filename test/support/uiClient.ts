@@ -82,3 +82,14 @@ export function textOf(html: string): string {
     .replace(/\( /g, '(')
     .trim();
 }
+
+/** The hidden fields of a page's "Run release train" form (the CSRF token, the plan shown). */
+export function runFormOf(body: string): Record<string, string> {
+  const form = /<form method="post" action="[^"]*\/run" class="run">[\s\S]*?<\/form>/.exec(body)?.[0] ?? '';
+  return Object.fromEntries(
+    [...form.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map((match) => [
+      match[1] as string,
+      match[2] as string,
+    ]),
+  );
+}

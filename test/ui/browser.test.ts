@@ -1,5 +1,7 @@
 // The web UI in a real browser (Chromium through playwright-core, one for this file): what a person
-// does on each page, checked in git; no serious or critical axe-core violation on any page; every
+// does on each page, checked in git (the train run bound to the plan shown, and its 412 path when
+// the plan changed behind the page's back; manifest diffs on demand; a large plan opened per
+// environment); no serious or critical axe-core violation on any page; every
 // request of every page to the service's own origin; the pages and a form without JavaScript; a
 // form posted from another site refused; signing in with a token and with OIDC (a real OpenID
 // provider, oidc-provider, on 127.0.0.1).
@@ -27,6 +29,7 @@ import {
   shown,
 } from '../support/browser.js';
 import { DEFAULT_AUTHOR } from '../support/httpExpectations.js';
+import { layoutFiles } from '../support/layout.js';
 
 const browser = browserPerFile();
 const start = harnessPerTest();
@@ -117,6 +120,116 @@ describe('with a browser', () => {
     expectOnlyTo(recorded, [url]);
   });
 
+  it('the 412 path: the plan changes behind the open page, Run says what changed and offers the new plan, whose Run commits it', async () => {
+    const recorded = await open();
+    const { h, url, page } = recorded;
+    await page.goto(`${url}/ui/trains/prod`);
+    await onPage(page, 'Release train to prod');
+    // Behind the page's back: staging gets checkout 3 through the API.
+    const deployed = await h.app.inject({
+      method: 'PUT',
+      url: '/api/environments/staging/applications/checkout/deployment',
+      payload: { version: 3, lockBehavior: 'fail' },
+    });
+    expect(deployed.statusCode, deployed.body).toBe(200);
+    const before = h.fixture.tip();
+    await page.getByRole('button', { name: /Run release train/ }).click();
+    await onPage(page, 'Release train to prod: the plan changed');
+    expect(await shown(page.getByRole('alert'))).toContain('nothing was written');
+    const changes = page.getByRole('region', { name: 'What changed' });
+    expect(await shown(changes.getByRole('listitem'))).toBe(
+      'prod-ca: checkout is now deployed in version 3, was deployed in version 2.',
+    );
+    expect(h.fixture.tip()).toBe(before);
+    await expectAccessible(page);
+    const plan = page.getByRole('region', { name: 'The plan now' });
+    await plan.getByRole('button', { name: /Run release train/ }).click();
+    await onPage(page, 'Release train to prod: done');
+    const tip = h.fixture.tip();
+    expect(h.fixture.git(['rev-parse', `${tip}^`]).trim()).toBe(before);
+    expect(h.fixture.show('environments/prod-ca/applications/checkout/version')).toBe(
+      '../../../../applications/checkout/releases/3',
+    );
+    expect(await shown(page.getByRole('status'))).toContain(`the release train committed ${tip}`);
+    expectOnlyTo(recorded, [url]);
+  });
+
+  it('shows a manifest diff on demand, in its row, from the service', async () => {
+    const recorded = await open();
+    const { url, page, requests } = recorded;
+    await page.goto(`${url}/ui/trains/prod`);
+    await onPage(page, 'Release train to prod');
+    const row = page.getByRole('row', { name: /^checkout/ });
+    await row.getByRole('link', { name: 'show' }).click();
+    const diff = row.getByRole('region', { name: 'Manifest diff of checkout in prod-ca' });
+    expect(await shown(diff)).toContain('-version: 1\n+version: 2');
+    // In place: the page stayed, the script asked for the fragment alone.
+    expect(page.url()).toBe(`${url}/ui/trains/prod`);
+    expect(requests.map((request) => request.url)).toContain(`${url}/ui/trains/prod-ca/diff/checkout`);
+    expect(await diff.locator('ins').textContent()).toBe('+version: 2');
+    await expectAccessible(page);
+    // Its page of its own (what a link opened in a new tab, or a browser without script, shows).
+    await page.goto(`${url}/ui/trains/prod-ca/diff/checkout`);
+    await onPage(page, 'Manifest diff of checkout in prod-ca');
+    await expectAccessible(page);
+    expectOnlyTo(recorded, [url]);
+  });
+
+  it('lists a large plan per environment: opening one fetches its applications, each with its diff', async () => {
+    // 10 environments x (200 skips + 3 deployments): more rows than a page lists (INLINE_ROWS).
+    const prod = Array.from({ length: 10 }, (_, index) => `prod-${String(index).padStart(2, '0')}`);
+    const skipped = Array.from({ length: 200 }, (_, index) => `app-${String(index).padStart(3, '0')}`);
+    const deployed = ['web-1', 'web-2', 'web-3'];
+    const h = await start(
+      layoutFiles({
+        apps: {
+          // Their releases have no manifest for prod: skipped there (APP_DOES_NOT_EXIST_IN_ENV).
+          ...Object.fromEntries(skipped.map((app) => [app, { releases: { 1: ['staging'] } }])),
+          ...Object.fromEntries(
+            deployed.map((app) => [app, { releases: { 1: prod, 2: ['staging', ...prod] } }]),
+          ),
+        },
+        environments: {
+          staging: {
+            config: { upstream: { latest: true } },
+            deployed: Object.fromEntries([
+              ...skipped.map((app) => [app, 1]),
+              ...deployed.map((app) => [app, 2]),
+            ]),
+          },
+          ...Object.fromEntries(
+            prod.map((name) => [
+              name,
+              {
+                config: { upstream: { environment: 'staging' }, environmentGroup: 'prod' },
+                deployed: Object.fromEntries(deployed.map((app) => [app, 1])),
+              },
+            ]),
+          ),
+        },
+      }),
+    );
+    const recorded = await open({ h });
+    const { url, page } = recorded;
+    await page.goto(`${url}/ui/trains/prod`);
+    await onPage(page, 'Release train to prod');
+    expect(await shown(page.getByRole('main'))).toContain('30 deployments to 10 environments');
+    // No application is listed until its environment is opened.
+    expect(await page.getByRole('rowheader').count()).toBe(0);
+    await expectAccessible(page);
+    await page.getByRole('heading', { name: 'prod-04' }).click();
+    await shown(page.getByRole('table', { name: 'To deploy to prod-04 from staging' }));
+    expect(await page.getByRole('table', { name: 'Skipped in prod-04' }).getByRole('rowheader').count()).toBe(
+      200,
+    );
+    const row = page.getByRole('row', { name: /^web-2 / });
+    await row.getByRole('link', { name: 'show' }).click();
+    expect(await shown(row.getByRole('region', { name: 'Manifest diff of web-2 in prod-04' }))).toContain(
+      '+version: 2',
+    );
+    expectOnlyTo(recorded, [url]);
+  });
+
   it('creates a lock, and deletes it after a confirmation', async () => {
     const recorded = await open();
     const { h, url, page } = recorded;
@@ -175,6 +288,34 @@ describe('with a browser', () => {
     expect(await page.getByRole('rowheader', { name: 'search' }).count()).toBe(0);
     await page.goto(`${url}/ui/trains/prod`);
     await shown(page.getByText('Skipped: the environment is locked'));
+    // A manifest diff is a page of its own.
+    await page
+      .getByRole('row', { name: /^checkout/ })
+      .getByRole('link', { name: 'show' })
+      .click();
+    await onPage(page, 'Manifest diff of checkout in prod-ca');
+    expect(await shown(page.locator('pre'))).toContain('+version: 2');
+    // The 412 path with plain form posts: a lock behind the page's back, then the offered plan.
+    await page.goto(`${url}/ui/trains/prod`);
+    const locked = await h.app.inject({
+      method: 'PUT',
+      url: '/api/environments/prod-ca/applications/checkout/locks/no-script',
+      payload: { message: 'held while the page was open' },
+    });
+    expect(locked.statusCode, locked.body).toBe(200);
+    const beforeRun = h.fixture.tip();
+    await page.getByRole('button', { name: /Run release train/ }).click();
+    await onPage(page, 'Release train to prod: the plan changed');
+    expect(await shown(page.getByRole('region', { name: 'What changed' }))).toContain(
+      'prod-ca: checkout is now skipped (the application is locked here), was deployed in version 2.',
+    );
+    await page
+      .getByRole('region', { name: 'The plan now' })
+      .getByRole('button', { name: /Run release train/ })
+      .click();
+    await onPage(page, 'Release train to prod: done');
+    expect(await shown(page.getByRole('status'))).toContain('nothing to deploy, so it made no commit');
+    expect(h.fixture.tip()).toBe(beforeRun);
     await page.goto(`${url}/ui/apps/checkout`);
     await shown(page.getByRole('heading', { name: 'Releases' }));
     await page.goto(`${url}/ui/history`);

@@ -4,13 +4,25 @@
 // is untouched by the UI's form parsing and sessions. The sign-in flows: signIn.test.ts; the pages
 // in a real browser: browser.test.ts.
 import { describe, expect, it } from 'vitest';
+import type { ReleaseTrainPlan } from '../../src/planning/releaseTrain.js';
+import { INLINE_ROWS, trainModel } from '../../src/ui/pages/train.js';
 import { PROD_TRAIN_MESSAGE, WORLD } from '../http/world.js';
-import { harnessPerTest } from '../support/appHarness.js';
+import { type Harness, harnessPerTest } from '../support/appHarness.js';
 import { DEFAULT_AUTHOR, expectError, expectOneCommit } from '../support/httpExpectations.js';
 import { layoutFiles } from '../support/layout.js';
-import { csrfIn, textOf, UiClient } from '../support/uiClient.js';
+import { csrfIn, runFormOf, textOf, UiClient } from '../support/uiClient.js';
 
 const start = harnessPerTest();
+
+/** Deploys a release through the API, behind the back of a page a person has open. */
+async function deployBehindTheBack(h: Harness, environment: string, app: string, version: number) {
+  const response = await h.app.inject({
+    method: 'PUT',
+    url: `/api/environments/${environment}/applications/${app}/deployment`,
+    payload: { version, lockBehavior: 'fail' },
+  });
+  expect(response.statusCode, response.body).toBe(200);
+}
 
 describe('the overview', () => {
   it('/ and /ui lead to /ui/', async () => {
@@ -149,9 +161,15 @@ describe('the release-train page', () => {
   it("runs the train as one commit, with the API's message and trailers, and shows the commit", async () => {
     const h = await start(WORLD);
     const ui = new UiClient(h.app);
-    const csrf = await ui.csrfOf('/ui/trains/prod');
+    const page = await ui.get('/ui/trains/prod');
+    const fields = runFormOf(page.body);
+    // The plan the page shows is the API's: its id is the prognosis's ETag.
+    const api = await h.app.inject({ url: '/api/environment-groups/prod/releasetrain/prognosis' });
+    expect(api.headers.etag).toBe(`"${fields.planId}"`);
+    expect(fields.planCommit).toBe(h.fixture.tip());
+    expect(fields.plannedAt).toBe('2026-11-26T10:00:00.000Z');
     const before = h.fixture.tip();
-    const run = await ui.post('/ui/trains/prod/run', { _csrf: csrf }, { 'x-request-id': 'ui-train-1' });
+    const run = await ui.post('/ui/trains/prod/run', fields, { 'x-request-id': 'ui-train-1' });
     expect(run.statusCode).toBe(200);
     const commit = expectOneCommit(h, before, 'ui-train-1', DEFAULT_AUTHOR);
     expect(h.fixture.git(['log', '-1', '--format=%B', 'main'])).toBe(`${PROD_TRAIN_MESSAGE('ui-train-1')}\n`);
@@ -170,10 +188,177 @@ describe('the release-train page', () => {
     expect(page.statusCode).toBe(404);
     expect(textOf(page.body)).toContain("No environment or environment group named 'nowhere' exists.");
     const before = h.fixture.tip();
-    const run = await ui.post('/ui/trains/nowhere/run', { _csrf: await ui.csrfOf('/ui/locks') });
+    const run = await ui.post('/ui/trains/nowhere/run', {
+      _csrf: await ui.csrfOf('/ui/locks'),
+      planId: 'a'.repeat(64),
+    });
     expect(run.statusCode).toBe(404);
     expect(textOf(run.body)).toContain('Nothing was changed in the manifest repo.');
     expect(h.fixture.tip()).toBe(before);
+  });
+});
+
+describe('the plan-bound train', () => {
+  it('refuses a plan that changed since the page showed it (412), says what changed, and runs the new plan it offers', async () => {
+    const h = await start(WORLD);
+    const ui = new UiClient(h.app);
+    const shown = runFormOf((await ui.get('/ui/trains/prod')).body);
+    // Behind the page's back: staging gets checkout 3, so a train now takes 3 to prod-ca, not 2.
+    await deployBehindTheBack(h, 'staging', 'checkout', 3);
+    const before = h.fixture.tip();
+    const refused = await ui.post('/ui/trains/prod/run', shown, { 'x-request-id': 'ui-train-412' });
+    expect(refused.statusCode).toBe(412);
+    expect(refused.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(h.fixture.tip()).toBe(before);
+    const text = textOf(refused.body);
+    expect(text).toContain('Release train to prod: the plan changed');
+    expect(text).toContain('Not run: the plan of the release train is no longer the one the page showed');
+    expect(text).toContain(
+      'What changed prod-ca: checkout is now deployed in version 3, was deployed in version 2. The plan now',
+    );
+    // The new plan, with its own id (the API's ETag now) and its own button.
+    const offered = runFormOf(refused.body);
+    const api = await h.app.inject({ url: '/api/environment-groups/prod/releasetrain/prognosis' });
+    expect(api.headers.etag).toBe(`"${offered.planId}"`);
+    expect(offered.planId).not.toBe(shown.planId);
+    expect(text).toContain('Run release train to prod');
+    expect(text).toContain('checkout 1 3');
+    const run = await ui.post('/ui/trains/prod/run', offered, { 'x-request-id': 'ui-train-new' });
+    expect(run.statusCode).toBe(200);
+    const commit = expectOneCommit(h, before, 'ui-train-new', DEFAULT_AUTHOR);
+    expect(textOf(run.body)).toContain(`the release train committed ${commit}`);
+    expect(h.fixture.show('environments/prod-ca/applications/checkout/version')).toBe(
+      '../../../../applications/checkout/releases/3',
+    );
+  });
+
+  it('says what changed for an environment that a lock now skips, and only that the plan changed when the shown plan cannot be made again', async () => {
+    const h = await start(WORLD);
+    const ui = new UiClient(h.app);
+    const shown = runFormOf((await ui.get('/ui/trains/prod')).body);
+    const lock = await h.app.inject({
+      method: 'PUT',
+      url: '/api/environments/prod-ca/locks/behind-the-back',
+      payload: { message: 'while the page was open' },
+    });
+    expect(lock.statusCode, lock.body).toBe(200);
+    const before = h.fixture.tip();
+    const refused = await ui.post('/ui/trains/prod/run', shown);
+    expect(refused.statusCode).toBe(412);
+    expect(textOf(refused.body)).toContain(
+      'prod-ca: now skipped (the environment is locked), was taking from staging.',
+    );
+    // A form without where and when its plan was made: the refusal still holds, in fewer words.
+    const bare = await ui.post('/ui/trains/prod/run', {
+      _csrf: shown._csrf as string,
+      planId: shown.planId as string,
+    });
+    expect(bare.statusCode).toBe(412);
+    expect(textOf(bare.body)).toContain('The plan shown before cannot be made again here');
+    // A commit id that is no commit: the same.
+    const forged = await ui.post('/ui/trains/prod/run', { ...shown, planCommit: 'f'.repeat(40) });
+    expect(forged.statusCode).toBe(412);
+    expect(textOf(forged.body)).toContain('The plan shown before cannot be made again here');
+    expect(h.fixture.tip()).toBe(before);
+    // A form without a plan id runs nothing.
+    const unbound = await ui.post('/ui/trains/prod/run', { _csrf: shown._csrf as string });
+    expect(unbound.statusCode).toBe(400);
+    expect(textOf(unbound.body)).toContain('Plan id: is required');
+    expect(h.fixture.tip()).toBe(before);
+  });
+});
+
+describe('a large train page', () => {
+  it('lists no application when the plan has more than INLINE_ROWS rows; each environment fetches its own when opened', () => {
+    const apps = Array.from({ length: INLINE_ROWS }, (_, index) => ({
+      app: `app-${index}`,
+      outcome: { kind: 'deploy', version: 2, manifestBlobId: 'b', previousVersion: 1 } as const,
+    }));
+    const plan = (count: number): ReleaseTrainPlan => ({
+      target: 'prod',
+      targetType: 'unknown',
+      resolvedType: 'environmentGroup',
+      team: undefined,
+      baseCommitId: null,
+      environments: [
+        {
+          environment: 'prod-ca',
+          outcome: { kind: 'train', source: { kind: 'latest' }, apps: apps.slice(0, count) },
+        },
+      ],
+    });
+    // One row per deployment and one per environment.
+    expect(trainModel(plan(INLINE_ROWS - 1)).lazy).toBe(false);
+    expect(trainModel(plan(INLINE_ROWS)).lazy).toBe(true);
+  });
+
+  it("gives one environment's applications as a fragment, for the script to put in its place", async () => {
+    const h = await start(WORLD);
+    const ui = new UiClient(h.app);
+    const rows = await ui.get('/ui/trains/prod-ca?part=rows', { 'hx-request': 'true' });
+    expect(rows.statusCode).toBe(200);
+    expect(rows.body).not.toContain('<html');
+    expect(rows.body.startsWith('<div class="rows">')).toBe(true);
+    expect(textOf(rows.body)).toContain(
+      'To deploy to prod-ca from staging Application Deployed now After the train Manifest diff checkout 1 2 show',
+    );
+    expect(textOf(rows.body)).toContain("billing Skipped: its team 'payments' is locked here");
+    const skipped = await ui.get('/ui/trains/prod-de?part=rows', { 'hx-request': 'true' });
+    expect(textOf(skipped.body)).toContain('Skipped now: the environment is locked ENV_IS_LOCKED');
+    // Asked for without the script: the page.
+    expect((await ui.get('/ui/trains/prod-ca?part=rows')).body).toContain(
+      '<h1>Release train to prod-ca</h1>',
+    );
+  });
+});
+
+describe('manifest diffs', () => {
+  it('link each deployment of the train page to its diff: a fragment for the script, a page without it', async () => {
+    const h = await start(WORLD);
+    const ui = new UiClient(h.app);
+    const page = (await ui.get('/ui/trains/prod')).body;
+    expect(page).toContain('<a href="/ui/trains/prod-ca/diff/checkout">show</a>');
+    const fragment = await ui.get('/ui/trains/prod-ca/diff/checkout', { 'hx-request': 'true' });
+    expect(fragment.statusCode).toBe(200);
+    expect(fragment.body).not.toContain('<html');
+    expect(fragment.body).toContain(
+      '<pre class="manifest-diff" tabindex="0">' +
+        '<span class="file">--- environments/prod-ca/applications/checkout/manifests/manifests.yaml</span>\n' +
+        '<span class="file">+++ environments/prod-ca/applications/checkout/manifests/manifests.yaml</span>\n' +
+        '<span class="hunk">@@ -1,3 +1,3 @@</span>\n' +
+        ' app: checkout\n<del>-version: 1</del>\n<ins>+version: 2</ins>\n environment: prod-ca\n</pre>',
+    );
+    expect(textOf(fragment.body)).toContain('Manifest diff of checkout in prod-ca, version 1 to version 2');
+    const full = await ui.get('/ui/trains/prod-ca/diff/checkout');
+    expect(full.body).toContain('<h1>Manifest diff of checkout in prod-ca</h1>');
+    expect(full.body).toContain('<del>-version: 1</del>');
+    const skipped = await ui.get('/ui/trains/prod-ca/diff/docs', { 'hx-request': 'true' });
+    expect(textOf(skipped.body)).toContain(
+      'A release train to prod-ca would not deploy docs now: it is skipped: the application is locked here.',
+    );
+    const locked = await ui.get('/ui/trains/prod-de/diff/checkout', { 'hx-request': 'true' });
+    expect(textOf(locked.body)).toContain('the environment is skipped: the environment is locked');
+    expect((await ui.get('/ui/trains/nowhere/diff/checkout')).statusCode).toBe(404);
+    // The run's result page shows the plan applied, without diff links (the diff is of what is deployed now).
+    const run = await ui.post('/ui/trains/prod/run', runFormOf(page));
+    expect(run.body).not.toContain('/diff/');
+  });
+
+  it('escape the manifests, and mark a diff cut at 64 KiB', async () => {
+    const files = layoutFiles({
+      apps: { web: { team: 'shop', releases: { 1: ['dev'], 2: ['dev'] } } },
+      environments: { dev: { config: { upstream: { latest: true } }, deployed: { web: 1 } } },
+    });
+    files['applications/web/releases/2/environments/dev/manifests.yaml'] =
+      `kind: <script>alert("x")</script>\n${'line: a long manifest line of padding\n'.repeat(3000)}`;
+    const h = await start(files);
+    const ui = new UiClient(h.app);
+    const diff = await ui.get('/ui/trains/dev/diff/web', { 'hx-request': 'true' });
+    expect(diff.statusCode).toBe(200);
+    expect(diff.body).not.toContain('<script>');
+    expect(diff.body).toContain('<ins>+kind: &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;</ins>');
+    expect(textOf(diff.body)).toContain('Cut: the diff is longer than the service shows');
+    expect(diff.body.length).toBeLessThan(100 * 1024);
   });
 });
 
@@ -306,7 +491,7 @@ describe('the locks page', () => {
     const text = textOf((await ui.get('/ui/locks')).body);
     // FIXED_TIME is 2026-11-26 10:00; xmas was created 2026-11-20 09:00 with a suggested 7d.
     expect(text).toContain(
-      'environment prod-de xmas code freeze Ana <ana@example.com> 2026-11-20 09:00 UTC 6 days 7d Delete',
+      'environment prod-de xmas code freeze Ana <ana@example.com> 2026-11-20 09:00 UTC 6 days 7d in force Delete',
     );
     expect(text).toContain('team team payments in prod-ca audit audit week Bo <bo@example.com>');
     expect(text).toContain('application docs in prod-ca docs-freeze rewriting (CI link)');
@@ -352,6 +537,88 @@ describe('the locks page', () => {
     const page = (await new UiClient(h.app).get('/ui/locks')).body;
     expect(page).toMatch(/<tr class="exceeded">[\s\S]*?old[\s\S]*?2d <span class="m lock">exceeded<\/span>/);
     expect(page).not.toMatch(/young[\s\S]*?exceeded/);
+  });
+});
+
+describe('timed locks', () => {
+  it('are listed with their window and whether they are in force now; the overview marks only those in force', async () => {
+    // FIXED_TIME is 2026-11-26 10:00 UTC.
+    const h = await start(
+      layoutFiles({
+        apps: { web: { team: 'shop', releases: { 1: ['dev'] } } },
+        environments: {
+          dev: {
+            config: { upstream: { latest: true } },
+            deployed: { web: 1 },
+            locks: {
+              later: {
+                message: 'xmas',
+                validFrom: '2026-12-20T09:00:00Z',
+                validUntil: '2026-12-27T00:00:00Z',
+              },
+              over: { message: 'last week', validUntil: '2026-11-20T00:00:00Z' },
+            },
+            appLocks: { web: { now: { message: 'migrating', validUntil: '2026-11-27T00:00:00Z' } } },
+          },
+        },
+      }),
+    );
+    const ui = new UiClient(h.app);
+    const locks = textOf((await ui.get('/ui/locks')).body);
+    expect(locks).toContain(
+      'environment dev later xmas Ana <ana@example.com> 2026-11-20 09:00 UTC 6 days not yet in force (from 2026-12-20 09:00 UTC until 2026-12-27 00:00 UTC)',
+    );
+    expect(locks).toContain('environment dev over last week');
+    expect(locks).toContain('expired (until 2026-11-20 00:00 UTC)');
+    expect(locks).toContain('application web in dev now migrating');
+    expect(locks).toContain('in force (until 2026-11-27 00:00 UTC)');
+    const overview = (await ui.get('/ui/')).body;
+    expect(overview).toContain('>dev</a> <span class="m">timed lock not in force</span></th>');
+    expect(
+      textOf(/<tr><th scope="row"><a href="\/ui\/apps\/web">[\s\S]*?<\/tr>/.exec(overview)?.[0] ?? ''),
+    ).toBe('web shop 1 (app lock)');
+    expect(textOf((await ui.get('/ui/apps/web')).body)).toContain(
+      'application lock now by Ana <ana@example.com>: “migrating” (in force: until 2026-11-27 00:00 UTC)',
+    );
+  });
+
+  it('are created from the form, its times read as UTC; a window the API refuses is refused in words, and nothing is written', async () => {
+    const h = await start(WORLD);
+    const ui = new UiClient(h.app);
+    const page = (await ui.get('/ui/locks')).body;
+    expect(page).toContain('<label for="lock-valid-from">Valid from (UTC)</label>');
+    expect(page).toContain('name="validUntil" type="datetime-local"');
+    const fields = {
+      _csrf: csrfIn(page),
+      kind: 'environment',
+      environment: 'dev',
+      lockId: 'holidays',
+      message: 'nobody is here',
+    };
+    const before = h.fixture.tip();
+    const past = await ui.post('/ui/locks', { ...fields, validUntil: '2026-11-01T00:00' });
+    expect(past.statusCode).toBe(400);
+    expect(textOf(past.body)).toContain(
+      'Not created: validUntil 2026-11-01T00:00:00Z is not in the future (it is 2026-11-26T10:00:00.000Z): the lock would never be in force.',
+    );
+    // What was typed is shown again.
+    expect(past.body).toContain('name="validUntil" type="datetime-local" value="2026-11-01T00:00"');
+    const garbled = await ui.post('/ui/locks', { ...fields, validFrom: 'next tuesday' });
+    expect(garbled.statusCode).toBe(400);
+    expect(textOf(garbled.body)).toContain('Not created: Valid from (UTC): must be a date and time in UTC');
+    expect(h.fixture.tip()).toBe(before);
+    const created = await ui.post(
+      '/ui/locks',
+      { ...fields, validFrom: '2026-12-20T09:00', validUntil: '2026-12-27T00:00+01:00' },
+      { 'x-request-id': 'ui-timed-lock' },
+    );
+    expect(created.statusCode, textOf(created.body)).toBe(303);
+    expectOneCommit(h, before, 'ui-timed-lock', DEFAULT_AUTHOR);
+    expect(h.fixture.show('environments/dev/locks/holidays/valid_from')).toBe('2026-12-20T09:00:00.000Z');
+    expect(h.fixture.show('environments/dev/locks/holidays/valid_until')).toBe('2026-12-26T23:00:00.000Z');
+    expect(textOf((await ui.get('/ui/locks')).body)).toContain(
+      'not yet in force (from 2026-12-20 09:00 UTC until 2026-12-26 23:00 UTC)',
+    );
   });
 });
 

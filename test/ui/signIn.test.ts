@@ -15,7 +15,7 @@ import { TokenStore } from '../../src/auth/tokens.js';
 import { WORLD } from '../http/world.js';
 import { FIXED_TIME, harnessPerTest } from '../support/appHarness.js';
 import { expectError, expectOneCommit } from '../support/httpExpectations.js';
-import { csrfIn, textOf, UiClient } from '../support/uiClient.js';
+import { csrfIn, runFormOf, textOf, UiClient } from '../support/uiClient.js';
 
 const start = harnessPerTest();
 
@@ -126,7 +126,7 @@ describe('signing in with a token', () => {
     const before = h.fixture.tip();
     const run = await alice.post(
       '/ui/trains/prod/run',
-      { _csrf: await alice.csrfOf('/ui/trains/prod') },
+      runFormOf((await alice.get('/ui/trains/prod')).body),
       { 'x-request-id': 'ui-alice-train' },
     );
     expect(run.statusCode).toBe(200);
@@ -134,7 +134,7 @@ describe('signing in with a token', () => {
 
     const bob = new UiClient(h.app);
     await signIn(bob, BOB.token);
-    const refused = await bob.post('/ui/trains/prod/run', { _csrf: await bob.csrfOf('/ui/trains/prod') });
+    const refused = await bob.post('/ui/trains/prod/run', runFormOf((await bob.get('/ui/trains/prod')).body));
     expect(refused.statusCode).toBe(403);
     expect(textOf(refused.body)).toContain(
       "bob@example.com may not DeployReleaseTrain in environment 'prod-au' (group 'prod'). Nothing was changed",

@@ -7,9 +7,18 @@ import { z } from 'zod';
 import { callerOf } from '../../auth/authenticator.js';
 import { MAX_RELEASE_VERSION } from '../../domain/names.js';
 import { ApplicationNameSchema, EnvironmentNameSchema } from '../../schemas/names.js';
+import type { LockView } from '../../schemas/releaseTrain.js';
 import type { ApplicationDetails, ApplicationService } from '../../services/applications.js';
 import type { ManifestWrites } from '../../services/writes.js';
-import { describePerson, formatTime, type LockLine, lockLine, shortText } from '../format.js';
+import {
+  describePerson,
+  formatTime,
+  type LockLine,
+  type LockValidity,
+  lockLine,
+  lockValidity,
+  shortText,
+} from '../format.js';
 import { parseFields, required } from '../forms.js';
 import type { Renderer } from '../render.js';
 import type { UiSessions } from '../session.js';
@@ -30,7 +39,7 @@ export interface ApplicationModel {
     readonly queued: string;
     readonly deployedBy: string;
     readonly deployedAt: string;
-    readonly locks: readonly (LockLine & { readonly kind: string })[];
+    readonly locks: readonly (LockLine & { readonly kind: string; readonly validity: LockValidity })[];
   }[];
   readonly releases: readonly {
     readonly version: number;
@@ -46,13 +55,14 @@ export interface ApplicationModel {
   readonly olderReleases: number;
 }
 
-export function applicationModel(details: ApplicationDetails): ApplicationModel {
+export function applicationModel(details: ApplicationDetails, now: Date): ApplicationModel {
   const present = details.environments.filter(
     (environment) =>
       environment.deployedVersion !== undefined ||
       environment.queuedVersion !== undefined ||
       environment.appLocks.length > 0,
   );
+  const lockShown = (lock: LockView) => ({ ...lockLine(lock), validity: lockValidity(lock, now) });
   return {
     name: details.name,
     team: details.team,
@@ -65,9 +75,9 @@ export function applicationModel(details: ApplicationDetails): ApplicationModel 
       deployedBy: environment.deployedBy ? shortText(environment.deployedBy, 200) : '',
       deployedAt: formatTime(environment.deployedAt),
       locks: [
-        ...environment.environmentLocks.map((lock) => ({ ...lockLine(lock), kind: 'environment lock' })),
-        ...environment.appLocks.map((lock) => ({ ...lockLine(lock), kind: 'application lock' })),
-        ...environment.teamLocks.map((lock) => ({ ...lockLine(lock), kind: `team lock (${details.team})` })),
+        ...environment.environmentLocks.map((lock) => ({ ...lockShown(lock), kind: 'environment lock' })),
+        ...environment.appLocks.map((lock) => ({ ...lockShown(lock), kind: 'application lock' })),
+        ...environment.teamLocks.map((lock) => ({ ...lockShown(lock), kind: `team lock (${details.team})` })),
       ],
     })),
     releases: details.releases.map((release) => ({
@@ -102,7 +112,13 @@ const LABELS = {
 
 export function applicationPage(
   app: FastifyInstance,
-  ui: { render: Renderer; sessions: UiSessions; applications: ApplicationService; writes: ManifestWrites },
+  ui: {
+    render: Renderer;
+    sessions: UiSessions;
+    applications: ApplicationService;
+    writes: ManifestWrites;
+    clock: () => Date;
+  },
 ): void {
   const appOf = (request: FastifyRequest) =>
     parseFields({ app: ApplicationNameSchema }, LABELS, request.params).app;
@@ -117,7 +133,7 @@ export function applicationPage(
       title: name,
       section: 'apps',
       data: {
-        model: applicationModel(details),
+        model: applicationModel(details, ui.clock()),
         allEnvironments: environments,
         lockBehaviors: LOCK_BEHAVIORS,
       },

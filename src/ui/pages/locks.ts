@@ -6,6 +6,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { callerOf } from '../../auth/authenticator.js';
 import { AppError } from '../../domain/errors.js';
+import { parseRfc3339 } from '../../domain/time.js';
 import { ERROR_STATUS } from '../../http/errorStatus.js';
 import {
   ApplicationNameSchema,
@@ -24,9 +25,12 @@ import {
   describePerson,
   formatDuration,
   formatTime,
+  type LockValidity,
+  lockValidity,
   parseLifetime,
   safeLink,
   shortText,
+  validityWindow,
 } from '../format.js';
 import { optional, parseFields, required } from '../forms.js';
 import type { Renderer } from '../render.js';
@@ -49,6 +53,9 @@ export interface LockRow {
   readonly created: string;
   readonly age: string;
   readonly lifetime: string;
+  /** A timed lock's bounds in words; '' for a lock without. */
+  readonly window: string;
+  readonly validity: LockValidity;
   /** Older than its suggested lifetime. */
   readonly exceeded: boolean;
   readonly ciLink?: string;
@@ -95,6 +102,8 @@ export function locksModel(overview: Overview, now: Date): LocksModel {
       created: formatTime(lock.createdAt),
       age: age === undefined ? '' : formatDuration(age),
       lifetime: shortText(lock.suggestedLifetime ?? '', 64),
+      window: validityWindow(lock),
+      validity: lockValidity(lock, now),
       exceeded: age !== undefined && lifetime !== undefined && age > lifetime,
       ...(link ? { ciLink: link } : {}),
       target: {
@@ -181,6 +190,8 @@ const LABELS = {
   lockId: 'Lock ID',
   message: 'Message',
   suggestedLifetime: 'Suggested lifetime',
+  validFrom: 'Valid from (UTC)',
+  validUntil: 'Valid until (UTC)',
   confirm: 'Confirmation',
 };
 
@@ -193,6 +204,25 @@ const TargetFields = {
   team: optional(TeamNameSchema),
   lockId: required(LockIdSchema),
 };
+
+/**
+ * A "Valid from" / "Valid until" field: what a datetime-local field sends (2026-12-20T09:00, no
+ * offset), read as UTC, as its label says; a time typed with its offset (…+01:00) is taken as it is.
+ */
+const UtcTimeSchema = z
+  .string()
+  .trim()
+  .max(64)
+  .transform((text) => {
+    // Minutes only (what the field sends): seconds are :00; no offset: UTC.
+    const minutes = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2})([Zz]|[+-]\d{2}:\d{2})?$/.exec(text);
+    if (minutes) return `${minutes[1]}:00${minutes[2] ?? 'Z'}`;
+    return /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?$/.test(text) ? `${text}Z` : text;
+  })
+  .refine(
+    (text) => parseRfc3339(text) !== undefined,
+    'must be a date and time in UTC, such as 2026-12-20T09:00 (or with its offset, such as 2026-12-20T10:00+01:00)',
+  );
 
 const CreateForm = {
   ...TargetFields,
@@ -209,6 +239,8 @@ const CreateForm = {
       'a number and m, h, d or w, such as 30m, 4h, 2d or 1w',
     ),
   ),
+  validFrom: optional(UtcTimeSchema),
+  validUntil: optional(UtcTimeSchema),
 };
 
 const DeleteForm = { ...TargetFields, confirm: optional(z.literal('yes')) };
@@ -274,13 +306,17 @@ export function lockPages(app: FastifyInstance, ui: LocksContext): void {
     form: { values?: Record<string, unknown>; problem?: string; status?: number } = {},
   ) => {
     const overview = await ui.overview.read();
+    const now = ui.clock();
     return ui.render.page(request, reply, {
       template: 'locks',
       title: 'Locks',
       section: 'locks',
       status: form.status,
       data: {
-        model: locksModel(overview, ui.clock()),
+        model: locksModel(overview, now),
+        nowUtc: formatTime(now.toISOString()),
+        // What a datetime-local field can show again of what was typed (its own format, no offset).
+        local: (text: string) => (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$/.test(text) ? text : ''),
         kinds: LOCK_KINDS,
         values: form.values ?? {},
         problem: form.problem,
@@ -300,7 +336,13 @@ export function lockPages(app: FastifyInstance, ui: LocksContext): void {
       const target = lockTarget(fields);
       const { commitId } = await ui.writes.createLock(
         target,
-        { lockId: fields.lockId, message: fields.message, suggestedLifetime: fields.suggestedLifetime },
+        {
+          lockId: fields.lockId,
+          message: fields.message,
+          suggestedLifetime: fields.suggestedLifetime,
+          validFrom: fields.validFrom,
+          validUntil: fields.validUntil,
+        },
         { caller: callerOf(request), requestId: request.id },
       );
       ui.sessions.flash(reply, {

@@ -35,8 +35,10 @@ export interface Cell {
 
 export interface EnvironmentColumn {
   readonly name: string;
-  /** Its environment locks' ids, when it has any. */
+  /** Its environment locks' ids, when it has any in force. */
   readonly lockIds: readonly string[];
+  /** Its timed environment locks not in force now (not yet, or no more). */
+  readonly idleLockIds: readonly string[];
   /** "latest", an environment's name, or "" for none. */
   readonly upstream: string;
 }
@@ -139,7 +141,9 @@ export function overviewModel(
       const columns = group.members.map((environment) => ({
         environment,
         upstream: upstreamOf(environment.config),
-        lockIds: Object.keys(environment.locks),
+        // A timed lock marks only while it is in force: it holds nothing before or after.
+        lockIds: Object.keys(environment.locks).filter((id) => environment.locks[id]?.inForce),
+        idleLockIds: Object.keys(environment.locks).filter((id) => !environment.locks[id]?.inForce),
       }));
       const rows = [...apps].sort().map((app) => {
         shown.add(app);
@@ -148,8 +152,12 @@ export function overviewModel(
           const state = environment.applications[app];
           const marks: { kind: MarkKind; text: string }[] = [];
           if (lockIds.length > 0) marks.push({ kind: 'lock', text: 'env lock' });
-          if (state && Object.keys(state.locks).length > 0) marks.push({ kind: 'lock', text: 'app lock' });
-          if (team !== '' && environment.teamLocks[team]) marks.push({ kind: 'lock', text: 'team lock' });
+          if (state && Object.values(state.locks).some((lock) => lock.inForce)) {
+            marks.push({ kind: 'lock', text: 'app lock' });
+          }
+          if (team !== '' && Object.values(environment.teamLocks[team] ?? {}).some((lock) => lock.inForce)) {
+            marks.push({ kind: 'lock', text: 'team lock' });
+          }
           if (state?.queuedVersion !== undefined) {
             marks.push({ kind: 'queued', text: `queued ${versionText(app, state.queuedVersion)}` });
           }
@@ -174,9 +182,10 @@ export function overviewModel(
       });
       return {
         name: group.name,
-        environments: columns.map(({ environment, upstream, lockIds }) => ({
+        environments: columns.map(({ environment, upstream, lockIds, idleLockIds }) => ({
           name: environment.name,
           lockIds,
+          idleLockIds,
           upstream: upstream?.latest ? 'latest' : (upstream?.environment ?? ''),
         })),
         rows,
