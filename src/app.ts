@@ -99,7 +99,10 @@ export async function buildApp({
   const queue = new WriteQueue();
   // On shutdown the write that runs finishes; those still waiting get 503 (the grace covers one write).
   app.addHook('preClose', async () => queue.close());
-  const metrics = new Metrics(() => queue.depth);
+  const metrics = new Metrics(
+    () => queue.depth,
+    () => repo.objectsRead,
+  );
   observeRequests(app, metrics);
 
   const writer = new ManifestWriter(repo, queue, {
