@@ -3,7 +3,7 @@
 // so that machine noise cancels out of the ratios. Exits non-zero when the Kuberpult-scale
 // workload misses a target ratio. Sizes: small, medium, kuberpult (default: all three), and
 // large (3,000 apps x 60 environments, only when named). `only=writes,remote` runs only those
-// parts (core, writes, first, diffs, pages, remote) of each size.
+// parts (core, writes, first, diffs, pages, remote) of each size; `runs=1` one run instead of three.
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -26,7 +26,8 @@ import { runUpgrade } from './upgrade.js';
 import { cachedWorkload, LARGE_SIZE, SIZES, type WorkloadSize } from './workload.js';
 import { measureFirstRequests, measureWrites } from './writes.js';
 
-const RUNS = 3;
+/** Runs per size, medians taken (`runs=1` for a quick look, e.g. at the large size). */
+let RUNS = 3;
 /** Issue 16: the overview and the `prod` group's train page complete in Chromium within this. */
 const PAGE_TARGET_MS = 5000;
 /** The web UI's pages measured, and how often each is loaded after the first (warm) load. */
@@ -70,14 +71,18 @@ async function main(): Promise<void> {
   // The long ones run only when named: `npm run bench -- growth`, `npm run bench -- upgrade`.
   if (args.includes('growth')) await runGrowth();
   if (args.includes('upgrade')) await runUpgrade();
+  const runsArgument = args.find((arg) => arg.startsWith('runs='));
+  if (runsArgument) RUNS = Math.max(1, Number(runsArgument.slice('runs='.length)) || 1);
   const onlyArgument = args.find((arg) => arg.startsWith('only='));
   const parts = new Set(onlyArgument ? onlyArgument.slice('only='.length).split(',') : PARTS);
   for (const part of parts) {
     if (!(PARTS as readonly string[]).includes(part))
       throw new Error(`unknown part ${part}; parts: ${PARTS.join(', ')}`);
   }
-  const names = args.filter((arg) => arg !== 'growth' && arg !== 'upgrade' && arg !== onlyArgument);
-  if (names.length === 0 && args.length > 0 && !onlyArgument) return;
+  const names = args.filter(
+    (arg) => arg !== 'growth' && arg !== 'upgrade' && arg !== onlyArgument && arg !== runsArgument,
+  );
+  if (names.length === 0 && args.length > 0 && !onlyArgument && !runsArgument) return;
   const known: Record<string, WorkloadSize> = { ...SIZES, large: LARGE_SIZE };
   const sizes = (names.length > 0 ? names : Object.keys(SIZES)).map((name) => {
     const size = known[name];
