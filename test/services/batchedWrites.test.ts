@@ -39,6 +39,7 @@ function requestOf(name: string): RequestContext {
 interface Setup {
   readonly fixture: FixtureRepo;
   readonly repo: ManifestRepository;
+  readonly writer: ManifestWriter;
   readonly writes: ManifestWrites;
   /** Holds the queue until `release()`: the writes asked meanwhile wait, and go as one batch. */
   hold(): () => void;
@@ -64,6 +65,7 @@ async function setup(): Promise<Setup> {
   return {
     fixture,
     repo,
+    writer,
     writes: new ManifestWrites(writer, repo),
     hold() {
       // The queue starts the task a moment later: release whenever that is.
@@ -127,7 +129,7 @@ describe('batched writes', () => {
     await expectTipSnapshotEqualsFullRead(repo, fixture.path, { kept: true });
   });
 
-  it('answers a write whose plan fails with its own error, and one that changes nothing without a commit; the others are written', async () => {
+  it('answers each write whose plan fails with its own error, planned on the state the writes before it leave; the others are written', async () => {
     const { fixture, repo, writes, hold, fastImports } = await setup();
     const before = fixture.tip();
     const release = hold();
@@ -172,5 +174,37 @@ describe('batched writes', () => {
     const written = await other;
     expect(written.commitId).toBe(fixture.tip());
     expect(fixture.git(['rev-parse', 'main^']).trim()).toBe(made.commitId);
+  });
+
+  it('writes each write of a chain that git refuses on its own: only the write that git cannot take fails', async () => {
+    const { fixture, repo, writer, writes, hold } = await setup();
+    const before = fixture.tip();
+    const release = hold();
+    const prod = { kind: 'environment', environment: 'prod' } as const;
+    const first = writes.createLock(prod, { lockId: 'lock-a', message: 'first' }, requestOf('ann'));
+    // A file by the id of a blob the repo does not have: fast-import refuses the whole stream.
+    const broken = writer.write(
+      caller('bob'),
+      () => ({
+        changes: [{ kind: 'blob', path: 'environments/prod/locks/lock-b/message', oid: '1'.repeat(40) }],
+        message: 'a blob that is not there',
+        result: 'broken',
+      }),
+      { batchable: true },
+    );
+    const last = writes.createLock(prod, { lockId: 'lock-c', message: 'last' }, requestOf('cat'));
+    release();
+
+    await expect(broken).rejects.toThrow(/fast-import/);
+    const [a, c] = await Promise.all([first, last]);
+    expect(
+      fixture
+        .git(['rev-list', '--reverse', `${before}..main`])
+        .trim()
+        .split('\n'),
+    ).toEqual([a.commitId, c.commitId]);
+    expect(fixture.modeOf('environments/prod/locks/lock-b/message')).toBeUndefined();
+    expect(fixture.git(['for-each-ref', 'refs/trainyard/'])).toBe('');
+    await expectTipSnapshotEqualsFullRead(repo, fixture.path, { kept: true });
   });
 });
