@@ -222,7 +222,18 @@ export async function moveRefs(repoPath: string, move: RefMove, warn: Warn = () 
     input: lines.join('\n'),
   });
   if (result.code === 0) return;
-  if (move.scratch) await deleteScratchRef(repoPath, move.scratch, warn);
+  if (move.scratch) {
+    // Deleting the scratch ref takes packed-refs.lock, moving the branch does not: a lock a killed
+    // process left there must not stop writes. The move alone (its failures told as below), then
+    // the scratch ref on its own, warned about when it stays.
+    const { scratch, ...alone } = move;
+    try {
+      await moveRefs(repoPath, alone, warn);
+    } finally {
+      await deleteScratchRef(repoPath, scratch, warn);
+    }
+    return;
+  }
   if (move.tag !== undefined) {
     const clash = await conflictingTag(repoPath, move.tag);
     if (clash !== undefined) throw tagExists(move.tag, clash);
