@@ -1,7 +1,9 @@
 // The benchmark workload ("Kuberpult scale" and smaller sizes), written straight into a bare
 // repo with one `git fast-import` stream: dev (latest) -> staging -> a group `prod`.
 import { spawn } from 'node:child_process';
-import { mkdir, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { gitEnvironment, gitOutput } from '../src/manifest/git.js';
 
 export interface WorkloadSize {
@@ -25,6 +27,18 @@ export const SIZES: Record<string, WorkloadSize> = {
   kuberpult: { name: 'kuberpult', apps: 1000, prodEnvironments: 30, releasesPerApp: 10, teams: 7 },
 };
 
+/**
+ * 3,000 apps in 60 environments (issue 18): where one process stops being enough. Long to generate
+ * and to run: only when named (`npm run bench -- large`).
+ */
+export const LARGE_SIZE: WorkloadSize = {
+  name: 'large',
+  apps: 3000,
+  prodEnvironments: 58,
+  releasesPerApp: 10,
+  teams: 7,
+};
+
 /** Kuberpult scale after years without retention: 200 old releases per app below the 10 regular ones. */
 export const UPGRADE_SIZE: WorkloadSize = {
   ...(SIZES.kuberpult as WorkloadSize),
@@ -41,6 +55,36 @@ export function prodName(index: number): string {
 
 export function appName(index: number): string {
   return `app-${String(index + 1).padStart(4, '0')}`;
+}
+
+/** Where a generated workload's pristine copy says what it holds, so that the next run reuses it. */
+const CACHE_FILE = 'trainyard-bench-workload.json';
+
+/**
+ * The workload at `path`, from the pristine copy at `${path}-base` when that was generated from the
+ * same size by the same generator (the Kuberpult scale takes a minute to write, the large one
+ * many); otherwise generated anew, and the copy made. Returns the workload's commit id.
+ */
+export async function cachedWorkload(path: string, size: WorkloadSize): Promise<string> {
+  const generator = createHash('sha256')
+    .update(await readFile(new URL(import.meta.url)))
+    .update(JSON.stringify(size))
+    .digest('hex');
+  const base = `${path}-base`;
+  const cached = await readFile(join(base, CACHE_FILE), 'utf8').then(
+    (text) => JSON.parse(text) as { generator: string; commit: string },
+    () => undefined,
+  );
+  if (cached?.generator === generator) {
+    await rm(path, { recursive: true, force: true });
+    await cp(base, path, { recursive: true });
+    return cached.commit;
+  }
+  const commit = await generateWorkload(path, size);
+  await rm(base, { recursive: true, force: true });
+  await cp(path, base, { recursive: true });
+  await writeFile(join(base, CACHE_FILE), JSON.stringify({ generator, commit }));
+  return commit;
 }
 
 /** Writes the workload as one commit on main of a new bare repo at `path`; returns its id. */

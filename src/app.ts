@@ -73,8 +73,11 @@ export interface RemoteSyncOptions {
   readonly pushAttempts: number;
 }
 
-/** Commits between two runs of git maintenance (each fast-import write adds a small pack). */
-const COMMITS_PER_MAINTENANCE = 100;
+/**
+ * Writes between two runs of git maintenance: each write (a batch of commits is one) is one
+ * fast-import, which adds one small pack.
+ */
+const WRITES_PER_MAINTENANCE = 100;
 
 export async function buildApp({
   repo,
@@ -99,7 +102,10 @@ export async function buildApp({
   const queue = new WriteQueue();
   // On shutdown the write that runs finishes; those still waiting get 503 (the grace covers one write).
   app.addHook('preClose', async () => queue.close());
-  const metrics = new Metrics(() => queue.depth);
+  const metrics = new Metrics(
+    () => queue.depth,
+    () => repo.objectsRead,
+  );
   observeRequests(app, metrics);
 
   const writer = new ManifestWriter(repo, queue, {
@@ -108,7 +114,7 @@ export async function buildApp({
     onRetry: () => metrics.writeRetried(),
     retries: repo.remote ? remoteRetries(remoteSync.pushAttempts) : LOCAL_RETRIES,
     maintenance: {
-      commitsPerMaintenance: COMMITS_PER_MAINTENANCE,
+      writesPerMaintenance: WRITES_PER_MAINTENANCE,
       onMaintenanceError: (err) => app.log.warn({ err }, 'git maintenance failed'),
     },
     onAfterCommitError: (err, commitId) =>

@@ -56,13 +56,23 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  constructor(writeQueueDepth: () => number) {
+  constructor(writeQueueDepth: () => number, gitObjectsRead: () => number = () => 0) {
     new Gauge({
       name: 'trainyard_write_queue_depth',
       help: 'Writes waiting or running in the write queue',
       registers: [this.registry],
       collect() {
         this.set(writeQueueDepth());
+      },
+    });
+    // A counter whose value the repository keeps: read at each scrape, like the queue's depth.
+    new Counter({
+      name: 'trainyard_git_objects_read_total',
+      help: "Git objects read through the service's cat-file process (a cold snapshot read is most of them)",
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        this.inc(gitObjectsRead());
       },
     });
     collectDefaultMetrics({ register: this.registry });

@@ -1,6 +1,7 @@
 // The git adapter of one manifest repository: the branch tip, snapshots, and writing a commit.
 // Built by a factory, one per repository; nothing module-level.
-import { mkdir, readdir, realpath, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, realpath, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { CorruptRepoError } from '../domain/errors.js';
 import type { DerivedSnapshot } from '../planning/applyChanges.js';
 import { METADATA_MAX_BYTES, tooLarge } from '../planning/layout.js';
@@ -28,9 +29,20 @@ import {
   removeStaleGitFiles,
   STALE_LOCK_AGE_MS,
 } from './staleFiles.js';
-import { conflictingTag, createCommit, moveRefs, type TreeChange, writeCommit } from './writeCommit.js';
+import {
+  type CommitContent,
+  conflictingTag,
+  createCommits,
+  deleteScratchRef,
+  moveRefs,
+  type TreeChange,
+  type TreeIdsOf,
+  writeChain,
+} from './writeCommit.js';
 
 const SNAPSHOTS_KEPT = 3;
+/** Commit ids known to be commits (read by rev-parse, or written here): a branch file naming one needs no rev-parse. */
+const KNOWN_COMMITS_KEPT = 64;
 
 export interface ManifestRepositoryOptions {
   readonly path: string;
@@ -61,6 +73,19 @@ export interface CommitChanges {
    */
   readonly onClonesRefsBehind?: (error: unknown) => void;
 }
+
+/** Commits one after another on `parent` (see ManifestWriter's batches), all or none on the branch. */
+export interface ChainChanges {
+  readonly parent: string | null;
+  readonly commits: readonly CommitContent[];
+  readonly time: Date;
+  /** A tag to create on the last commit, together with the branch move (both or neither). */
+  readonly tag?: string;
+  /** As CommitChanges.onClonesRefsBehind. */
+  readonly onClonesRefsBehind?: (error: unknown) => void;
+}
+
+export type { CommitContent };
 
 /**
  * What services read: the branch tip, snapshots of commits (release manifests read on demand),
@@ -123,8 +148,11 @@ export interface RepositoryWriter {
   readTipSnapshot(): Promise<Snapshot>;
   objectFormat(): Promise<ObjectFormat>;
   emptyBlobId(): Promise<string>;
-  /** One commit on the branch, or null when the changes change nothing (see ManifestRepository). */
-  commit(request: CommitChanges): Promise<string | null>;
+  /**
+   * A chain of commits on the branch, moved once to the last (pushed once, with a remote); per
+   * commit its id, or null when it changes nothing (left out). See ManifestRepository.commitChain.
+   */
+  commitChain(request: ChainChanges): Promise<readonly (string | null)[]>;
   /** Keeps the snapshot derived from our own commit, so the next request needs no read. */
   remember(derived: DerivedSnapshot): Promise<void>;
   /** Lets go of every kept snapshot: the next request reads from git. */
@@ -147,6 +175,9 @@ export class ManifestRepository implements RepositoryReader, RepositoryHealth, R
   private readonly reading = new Map<string | null, Promise<Snapshot>>();
   private reader: Promise<SnapshotReader> | undefined;
   private format: ObjectFormat | undefined;
+  private gitDir: Promise<string> | undefined;
+  /** See KNOWN_COMMITS_KEPT; insertion order is age. */
+  private readonly knownCommits = new Set<string>();
 
   constructor(options: ManifestRepositoryOptions) {
     this.path = options.path;
@@ -204,9 +235,53 @@ export class ManifestRepository implements RepositoryReader, RepositoryHealth, R
 
   /** The commit id the branch points to now, or null when it has no commit yet. */
   async readTip(): Promise<string | null> {
-    // A fresh process per request: a long-lived one caches packed-refs by file stats and can
-    // miss a repack within the same second.
-    return this.resolveCommit(this.ref);
+    // The branch's file (or its line in packed-refs), read as git reads it, costs no process: when
+    // it names a commit this process knows, that is the tip. Anything else (a commit not seen yet,
+    // a symbolic ref, a layout this does not know) is git's to resolve and check: a fresh process,
+    // since a long-lived one caches packed-refs by file stats and can miss a repack within the same
+    // second.
+    const named = await this.branchFromFiles();
+    if (named !== undefined && this.knownCommits.has(named)) return named;
+    const tip = await this.resolveCommit(this.ref);
+    if (tip !== null && tip === named) this.knowCommits([tip]);
+    return tip;
+  }
+
+  /** The object id the branch's ref file (or else packed-refs) names; undefined when unsure. */
+  private async branchFromFiles(): Promise<string | undefined> {
+    this.gitDir ??= gitDirOf(this.path);
+    const gitDir = await this.gitDir.catch(() => undefined);
+    if (gitDir === undefined) return undefined;
+    const objectId = /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/;
+    const loose = await readFile(join(gitDir, this.ref), 'latin1').catch((error: NodeJS.ErrnoException) =>
+      error.code === 'ENOENT' ? null : undefined,
+    );
+    if (loose === undefined) return undefined;
+    if (loose !== null) {
+      const id = loose.trim();
+      return objectId.test(id) ? id : undefined;
+    }
+    const packed = await readFile(join(gitDir, 'packed-refs'), 'latin1').catch(() => undefined);
+    if (packed === undefined) return undefined;
+    const suffix = ` ${this.ref}`;
+    for (const line of packed.split('\n')) {
+      if (!line.endsWith(suffix)) continue;
+      const id = line.slice(0, -suffix.length);
+      return objectId.test(id) ? id : undefined;
+    }
+    return undefined;
+  }
+
+  private knowCommits(commitIds: Iterable<string | null>): void {
+    for (const id of commitIds) {
+      if (id === null) continue;
+      this.knownCommits.delete(id);
+      this.knownCommits.add(id);
+    }
+    for (const id of this.knownCommits) {
+      if (this.knownCommits.size <= KNOWN_COMMITS_KEPT) break;
+      this.knownCommits.delete(id);
+    }
   }
 
   /** The snapshot of a commit; a few recent ones are kept, since most requests ask for the tip again. */
@@ -293,19 +368,48 @@ export class ManifestRepository implements RepositoryReader, RepositoryHealth, R
    * remote; TAG_EXISTS when the tag is taken (nothing is written then).
    */
   async commit(request: CommitChanges): Promise<string | null> {
-    const commitRequest = { ...request, ref: this.ref, committer: this.committer };
-    if (!this.remote) return writeCommit(this.path, commitRequest, this.warn);
-    const commitId = await createCommit(this.path, commitRequest, this.warn);
-    if (commitId === null) return null;
-    await this.remote.push({ commitId, parent: request.parent, tag: request.tag });
+    const [commitId] = await this.commitChain({ ...request, commits: [request] });
+    return commitId ?? null;
+  }
+
+  /**
+   * Writes a chain of commits, each on the one before it, with one fast-import, and moves the
+   * branch from `parent` to the last with one compare-and-swap (with a remote: one push with a
+   * lease, then the clone's branch follows): all of them or none. Per commit its id, or null when it
+   * would not change the tree (left out of the chain). Errors as `commit`.
+   */
+  async commitChain(request: ChainChanges): Promise<readonly (string | null)[]> {
+    const chain = { ...request, ref: this.ref, committer: this.committer };
+    const treeIdsOf: TreeIdsOf = async (commitIds) =>
+      (await this.objects.readMany(commitIds.map((id) => ({ name: `${id}^{tree}`, maxBytes: 0 })))).map(
+        (object) => (object?.type === 'tree' ? object.oid : undefined),
+      );
+    if (!this.remote) {
+      const commitIds = await writeChain(this.path, chain, request.tag, this.warn, treeIdsOf);
+      this.knowCommits(commitIds);
+      return commitIds;
+    }
+    const { commitIds, scratch } = await createCommits(this.path, chain, treeIdsOf, this.warn);
+    if (!scratch) return commitIds;
+    try {
+      await this.remote.push({ commitId: scratch.commitId, parent: request.parent, tag: request.tag });
+    } catch (error) {
+      await deleteScratchRef(this.path, scratch, this.warn);
+      throw error;
+    }
+    this.knowCommits(commitIds);
     // The remote took it: the clone follows, whatever a concurrent fetch left in the branch.
     try {
-      await moveRefs(this.path, { ref: this.ref, parent: undefined, commitId, tag: request.tag });
+      await moveRefs(
+        this.path,
+        { ref: this.ref, parent: undefined, commitId: scratch.commitId, tag: request.tag, scratch },
+        this.warn,
+      );
     } catch (error) {
       if (!request.onClonesRefsBehind) throw error;
       request.onClonesRefsBehind(error);
     }
-    return commitId;
+    return commitIds;
   }
 
   /** The branch's commits that touch `paths` (validated pathspecs), newest first; none on an empty branch. */

@@ -73,8 +73,11 @@ function lostRace(error: unknown): boolean {
 }
 
 export interface MaintenancePolicy {
-  /** Commits between two runs of `repo.maintain()` (queued like a write, so none runs meanwhile). */
-  readonly commitsPerMaintenance: number;
+  /**
+   * Writes that committed (a batch is one: one fast-import, one pack) between two runs of
+   * `repo.maintain()` (queued like a write, so none runs meanwhile).
+   */
+  readonly writesPerMaintenance: number;
   readonly onMaintenanceError: (error: unknown) => void;
 }
 
@@ -101,11 +104,41 @@ export interface WriterOptions {
 }
 
 export interface WriteOptions {
-  /** A tag to create on the commit; no commit, no tag. */
+  /** A tag to create on the commit; no commit, no tag. A tagged write is never batched. */
   readonly tag?: string;
   /** The request the write is for, named in the writer's log lines (`reqId`, as Fastify's). */
   readonly requestId?: string;
+  /**
+   * May be written in one batch with the writes queued right after it: each its own commit (its
+   * own message, author and trailers), chained by one fast-import, and the branch moved once. Its
+   * plan then sees the snapshot as the writes before it in the batch leave it (derived, not read):
+   * it must not read the repo by the snapshot's commit id, which is the batch's parent.
+   */
+  readonly batchable?: boolean;
 }
+
+/** The most writes one batch chains (one fast-import stream, one branch move). */
+const MAX_BATCH = 50;
+
+type Plan<T> = (context: WriteContext) => Promise<WritePlan<T>> | WritePlan<T>;
+
+/** A write waiting in the queue, or taken into a batch; settled exactly once. */
+interface QueuedWrite {
+  readonly author: Identity;
+  readonly plan: Plan<unknown>;
+  readonly options: WriteOptions;
+  /** In a batch that runs (or ran): its own queue turn does nothing then. */
+  taken: boolean;
+  settled: boolean;
+  readonly resolve: (result: WriteResult<unknown>) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/** What one write of a batch came to on an attempt. */
+type Outcome =
+  | { readonly kind: 'failed'; readonly error: unknown }
+  | { readonly kind: 'nothing'; readonly result: unknown }
+  | { readonly kind: 'chained'; readonly planned: WritePlan<unknown>; readonly position: number };
 
 export class ManifestWriter {
   private readonly clock: () => Date;
@@ -114,6 +147,8 @@ export class ManifestWriter {
   private readonly maintenance: MaintenancePolicy | undefined;
   private readonly onAfterCommitError: (error: unknown, commitId: string) => void;
   private readonly log: WriterLog;
+  /** Writes whose queue turn has not come, in queue order (a batch takes them from here). */
+  private readonly waiting: QueuedWrite[] = [];
 
   constructor(
     private readonly repo: RepositoryWriter,
@@ -128,11 +163,11 @@ export class ManifestWriter {
     this.log = options.log ?? { debug: () => {} };
   }
 
-  private commitsSinceMaintenance = 0;
+  private writesSinceMaintenance = 0;
 
   private committed(): void {
-    if (!this.maintenance || ++this.commitsSinceMaintenance < this.maintenance.commitsPerMaintenance) return;
-    this.commitsSinceMaintenance = 0;
+    if (!this.maintenance || ++this.writesSinceMaintenance < this.maintenance.writesPerMaintenance) return;
+    this.writesSinceMaintenance = 0;
     const { onMaintenanceError } = this.maintenance;
     this.queue.run(() => this.repo.maintain()).catch(onMaintenanceError);
   }
@@ -140,67 +175,205 @@ export class ManifestWriter {
   /**
    * `plan` may throw an AppError (e.g. not found): nothing is written then. It may run more
    * than once, each time on a newer tip, and must depend on nothing but its arguments.
+   *
+   * Each write has its turn in the queue. A batchable write whose turn comes takes the batchable
+   * writes queued right after it into one batch (see WriteOptions.batchable): each is planned on
+   * the state the ones before it leave, and one whose plan fails or changes nothing is answered
+   * so and left out; the others are one commit each, in a chain on the tip, and the branch moves
+   * to the last with one compare-and-swap. Each caller gets its own commit id.
    */
-  write<T>(
-    author: Identity,
-    plan: (context: WriteContext) => Promise<WritePlan<T>> | WritePlan<T>,
-    options: WriteOptions = {},
-  ): Promise<WriteResult<T>> {
-    return this.queue.run(async () => {
-      for (let attempt = 1; ; attempt++) {
-        await this.repo.sync();
-        const snapshot = await this.repo.readTipSnapshot();
-        const time = this.clock();
-        const objectFormat = await this.repo.objectFormat();
-        const emptyBlobId = await this.repo.emptyBlobId();
-        const planned = await plan({ snapshot, time, emptyBlobId, objectFormat });
-        const tip = snapshot.commitId;
-        const reqId = options.requestId;
+  write<T>(author: Identity, plan: Plan<T>, options: WriteOptions = {}): Promise<WriteResult<T>> {
+    return new Promise<WriteResult<T>>((resolve, reject) => {
+      const entry: QueuedWrite = {
+        author,
+        plan: plan as Plan<unknown>,
+        options,
+        taken: false,
+        settled: false,
+        resolve: resolve as (result: WriteResult<unknown>) => void,
+        reject,
+      };
+      this.waiting.push(entry);
+      this.queue
+        .run(async () => {
+          if (entry.taken) return; // written (or being written) in the batch of an earlier write
+          const batch = this.takeBatch(entry);
+          try {
+            await this.writeBatch(batch);
+          } catch (error) {
+            for (const write of batch) settle(write, { error });
+          }
+        })
+        .catch((error: unknown) => {
+          // Refused by the queue (full, or shutting down) before any batch took it: nothing written.
+          if (entry.taken) return;
+          this.waiting.splice(this.waiting.indexOf(entry), 1);
+          settle(entry, { error });
+        });
+    });
+  }
+
+  /** `entry` and the batchable writes queued right after it (none for a tagged or lone write). */
+  private takeBatch(entry: QueuedWrite): QueuedWrite[] {
+    const start = this.waiting.indexOf(entry);
+    let end = start + 1;
+    if (batchable(entry)) {
+      while (
+        end < this.waiting.length &&
+        end - start < MAX_BATCH &&
+        batchable(this.waiting[end] as QueuedWrite)
+      ) {
+        end++;
+      }
+    }
+    const batch = this.waiting.splice(start, end - start);
+    for (const write of batch) write.taken = true;
+    return batch;
+  }
+
+  /** Writes that a batch could not take after all go back to wait for their own turn, in order. */
+  private giveBack(writes: readonly QueuedWrite[]): void {
+    for (const write of writes) write.taken = false;
+    this.waiting.unshift(...writes);
+  }
+
+  /** Plans and commits a batch, retried whole when it lost a race; settles every write of it. */
+  private async writeBatch(batch: readonly QueuedWrite[]): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      await this.repo.sync();
+      const tipSnapshot = await this.repo.readTipSnapshot();
+      const time = this.clock();
+      const objectFormat = await this.repo.objectFormat();
+      const emptyBlobId = await this.repo.emptyBlobId();
+      const tip = tipSnapshot.commitId;
+      const blobIdOf = blobIds(objectFormat);
+      // Each write planned on the state the ones before it leave (derived from their changes).
+      let snapshot = tipSnapshot;
+      let before = tipSnapshot;
+      const outcomes = new Map<QueuedWrite, Outcome>();
+      const chain: WritePlan<unknown>[] = [];
+      const chained: QueuedWrite[] = [];
+      let deferred: QueuedWrite[] = [];
+      for (const [index, write] of batch.entries()) {
+        const reqId = write.options.requestId;
+        let planned: WritePlan<unknown>;
+        try {
+          planned = await write.plan({ snapshot, time, emptyBlobId, objectFormat });
+        } catch (error) {
+          outcomes.set(write, { kind: 'failed', error });
+          continue;
+        }
         if (planned.changes.length === 0) {
           this.log.debug({ reqId, attempt, tip }, 'write planned: it changes nothing, no commit');
-          return { result: planned.result, commitId: null };
+          outcomes.set(write, { kind: 'nothing', result: planned.result });
+          continue;
         }
-        this.log.debug({ reqId, attempt, tip, changes: planned.changes.length }, 'write planned');
-        let clonesRefsBehind: { error: unknown } | undefined;
-        let commitId: string | null;
-        try {
-          commitId = await this.repo.commit({
-            parent: snapshot.commitId,
+        this.log.debug(
+          { reqId, attempt, tip, changes: planned.changes.length, position: chain.length },
+          'write planned',
+        );
+        outcomes.set(write, { kind: 'chained', planned, position: chain.length });
+        chain.push(planned);
+        chained.push(write);
+        before = snapshot;
+        if (index === batch.length - 1) break;
+        // The next write's view; what only git can tell ends the batch here (the rest wait their turn).
+        const derived = applyChanges(snapshot, planned.changes, tip ?? '', blobIdOf);
+        if (derived.unsure) {
+          deferred = batch.slice(index + 1);
+          break;
+        }
+        snapshot = derived.snapshot;
+      }
+      const settleUnchained = (written: boolean) => {
+        for (const write of batch) {
+          const outcome = outcomes.get(write);
+          if (outcome?.kind === 'failed') settle(write, { error: outcome.error });
+          else if (outcome?.kind === 'nothing') settle(write, { result: outcome.result, commitId: null });
+          else if (outcome?.kind === 'chained' && !written)
+            settle(write, { result: outcome.planned.result, commitId: null });
+        }
+      };
+      if (chain.length === 0) {
+        settleUnchained(false);
+        this.giveBack(deferred);
+        return;
+      }
+      let clonesRefsBehind: { error: unknown } | undefined;
+      let commitIds: readonly (string | null)[];
+      try {
+        commitIds = await this.repo.commitChain({
+          parent: tip,
+          commits: chain.map((planned, position) => ({
             changes: planned.changes,
             message: planned.message,
-            author,
-            time,
-            tag: options.tag,
-            onClonesRefsBehind: (error) => {
-              clonesRefsBehind = { error };
+            author: (chained[position] as QueuedWrite).author,
+          })),
+          time,
+          tag: batch.length === 1 ? batch[0]?.options.tag : undefined,
+          onClonesRefsBehind: (error) => {
+            clonesRefsBehind = { error };
+          },
+        });
+      } catch (error) {
+        if (lostRace(error) && attempt < this.retries.maxAttempts) {
+          this.onRetry();
+          const wait = this.retries.backoffMs(attempt);
+          this.log.debug(
+            {
+              reqIds: batch.map((write) => write.options.requestId),
+              attempt,
+              tip,
+              waitMs: wait,
+              reason: (error as Error).message,
             },
-          });
-        } catch (error) {
-          if (lostRace(error) && attempt < this.retries.maxAttempts) {
-            this.onRetry();
-            const wait = this.retries.backoffMs(attempt);
-            this.log.debug(
-              { reqId, attempt, tip, waitMs: wait, reason: (error as Error).message },
-              'write lost the race for the branch: planning it again',
-            );
-            if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-            continue;
+            'write lost the race for the branch: planning it again',
+          );
+          if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+          continue;
+        }
+        if (batch.length > 1 && !lostRace(error)) {
+          // What failed may be one write's alone: each is written on its own instead, so that it
+          // fails only its own caller. Nothing of the batch reached the branch.
+          this.giveBack(deferred);
+          for (const write of batch) {
+            if (deferred.includes(write)) continue;
+            try {
+              await this.writeBatch([write]);
+            } catch (single) {
+              settle(write, { error: single });
+            }
           }
-          throw error;
+          return;
         }
-        if (commitId === null) {
-          this.log.debug({ reqId, attempt, tip }, 'write planned: the tree stays as it is, no commit');
-          return { result: planned.result, commitId };
-        }
-        this.log.debug({ reqId, attempt, parent: tip, commitId }, 'write committed');
-        // The commit is on the branch: from here on nothing turns the answer into an error (a
-        // client would retry it, and an auto-numbered release would be made twice).
-        this.committed();
-        if (clonesRefsBehind) this.afterCommitFailed(clonesRefsBehind.error, commitId);
-        else await this.rememberNext(snapshot, planned.changes, commitId);
-        return { result: planned.result, commitId };
+        for (const write of chained) settle(write, { error });
+        settleUnchained(false);
+        this.giveBack(deferred);
+        return;
       }
-    });
+      const lastId = [...commitIds].reverse().find((id) => id !== null) ?? null;
+      if (lastId !== null) {
+        // The commits are on the branch: from here on nothing turns the answers into errors (a
+        // client would retry, and an auto-numbered release would be made twice).
+        this.committed();
+        // A commit left out changed nothing: the last write's derivation is the last commit's tree.
+        const lastChanges = (chain[chain.length - 1] as WritePlan<unknown>).changes;
+        if (clonesRefsBehind) this.afterCommitFailed(clonesRefsBehind.error, lastId);
+        else await this.rememberNext(before, lastChanges, lastId);
+      }
+      for (const [position, write] of chained.entries()) {
+        const commitId = commitIds[position] ?? null;
+        const reqId = write.options.requestId;
+        if (commitId === null)
+          this.log.debug({ reqId, attempt, tip }, 'write planned: the tree stays as it is, no commit');
+        else this.log.debug({ reqId, attempt, parent: tip, commitId }, 'write committed');
+        const outcome = outcomes.get(write) as Extract<Outcome, { kind: 'chained' }>;
+        settle(write, { result: outcome.planned.result, commitId });
+      }
+      settleUnchained(true);
+      this.giveBack(deferred);
+      return;
+    }
   }
 
   /** The next request needs no read of the repo: the new snapshot follows from the plan. */
@@ -210,16 +383,7 @@ export class ManifestWriter {
     commitId: string,
   ): Promise<void> {
     try {
-      const format = await this.repo.objectFormat();
-      const blobIds = new Map<string | Buffer, string>();
-      const blobIdOf = (content: string | Buffer) => {
-        let id = blobIds.get(content);
-        if (id === undefined) {
-          id = gitBlobId(content, format);
-          blobIds.set(content, id);
-        }
-        return id;
-      };
+      const blobIdOf = blobIds(await this.repo.objectFormat());
       await this.repo.remember(applyChanges(snapshot, changes, commitId, blobIdOf));
     } catch (error) {
       this.afterCommitFailed(error, commitId);
@@ -231,4 +395,28 @@ export class ManifestWriter {
     this.repo.forget();
     this.onAfterCommitError(error, commitId);
   }
+}
+
+function batchable(write: QueuedWrite): boolean {
+  return write.options.batchable === true && write.options.tag === undefined;
+}
+
+function settle(write: QueuedWrite, how: { readonly error: unknown } | WriteResult<unknown>): void {
+  if (write.settled) return;
+  write.settled = true;
+  if ('error' in how) write.reject(how.error);
+  else write.resolve(how);
+}
+
+/** Blob ids of new content, each content hashed once. */
+function blobIds(format: ObjectFormat): (content: string | Buffer) => string {
+  const ids = new Map<string | Buffer, string>();
+  return (content) => {
+    let id = ids.get(content);
+    if (id === undefined) {
+      id = gitBlobId(content, format);
+      ids.set(content, id);
+    }
+    return id;
+  };
 }

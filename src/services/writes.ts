@@ -107,8 +107,11 @@ export class ManifestWrites {
     permission: WritePermission,
     plan: (context: WriteContext) => Promise<WritePlan<T>> | WritePlan<T>,
   ): Promise<WriteResult<T>> {
+    // Batched with the writes queued after it (each its own commit with its own trailers): these
+    // plans read the repo only through the snapshot's objects, never by its commit id.
     return permittedWrite(this.writer, this.reader, this.permissions, request.caller, permission, plan, {
       requestId: request.requestId,
+      batchable: true,
     });
   }
 

@@ -1,7 +1,7 @@
 // GET /metrics after trains: what an operator's dashboard reads.
 import { afterEach, describe, expect, it } from 'vitest';
 import { RefConflictError } from '../../src/domain/errors.js';
-import type { CommitChanges } from '../../src/manifest/repository.js';
+import type { ChainChanges } from '../../src/manifest/repository.js';
 import { type Harness, startHarness } from '../support/appHarness.js';
 import { WORLD } from './world.js';
 
@@ -42,9 +42,9 @@ describe('GET /metrics', () => {
 
   it('counts writes planned again after the branch moved', async () => {
     harness = await startHarness(WORLD);
-    const original = harness.repo.commit.bind(harness.repo);
+    const original = harness.repo.commitChain.bind(harness.repo);
     let conflicts = 1;
-    harness.repo.commit = async (request: CommitChanges) => {
+    harness.repo.commitChain = async (request: ChainChanges) => {
       if (conflicts-- > 0) throw new RefConflictError('refs/heads/main');
       return original(request);
     };

@@ -4,7 +4,7 @@
 
 import { applyPatch, parsePatch } from 'diff';
 import { describe, expect, it } from 'vitest';
-import type { CommitChanges } from '../../src/manifest/repository.js';
+import type { ChainChanges } from '../../src/manifest/repository.js';
 import { harnessPerTest } from '../support/appHarness.js';
 import { layoutFiles, manifestContent } from '../support/layout.js';
 import { PROD_PROGNOSIS, WORLD } from './world.js';
@@ -240,9 +240,9 @@ describe('plan ids of trains', () => {
   it('the compare-and-swap retry plans again and checks If-Match again: a lock that came meanwhile is a 412', async () => {
     const harness = await start(WORLD);
     const approved = await harness.app.inject({ url: '/api/environments/prod-ca/releasetrain/prognosis' });
-    const original = harness.repo.commit.bind(harness.repo);
+    const original = harness.repo.commitChain.bind(harness.repo);
     let attempts = 0;
-    harness.repo.commit = async (request: CommitChanges) => {
+    harness.repo.commitChain = async (request: ChainChanges) => {
       attempts++;
       // Someone locks checkout with plain git between the train's plan and its commit.
       if (attempts === 1)
@@ -268,9 +268,9 @@ describe('plan ids of trains', () => {
   it('the compare-and-swap retry commits the approved plan on the new tip when the outside commit changes no decision', async () => {
     const harness = await start(WORLD);
     const approved = await harness.app.inject({ url: PROD });
-    const original = harness.repo.commit.bind(harness.repo);
+    const original = harness.repo.commitChain.bind(harness.repo);
     let outside: string | undefined;
-    harness.repo.commit = async (request: CommitChanges) => {
+    harness.repo.commitChain = async (request: ChainChanges) => {
       outside ??= harness.fixture.commit({ 'environments/dev/locks/unrelated/message': 'elsewhere' });
       return original(request);
     };

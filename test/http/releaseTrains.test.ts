@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { RefConflictError } from '../../src/domain/errors.js';
-import type { CommitChanges } from '../../src/manifest/repository.js';
+import type { ChainChanges } from '../../src/manifest/repository.js';
 import { base64, FIXED_TIME, type Harness, startHarness } from '../support/appHarness.js';
 import { manifestContent } from '../support/layout.js';
 import { PROD_PROGNOSIS, PROD_TRAIN_MESSAGE, WORLD } from './world.js';
@@ -242,9 +242,9 @@ describe('PUT release train', () => {
 
   it('plans again on the new tip when the branch moves between read and write, keeping the outside change', async () => {
     harness = await startHarness(WORLD);
-    const original = harness.repo.commit.bind(harness.repo);
+    const original = harness.repo.commitChain.bind(harness.repo);
     let raced = false;
-    harness.repo.commit = async (request: CommitChanges) => {
+    harness.repo.commitChain = async (request: ChainChanges) => {
       if (!raced) {
         raced = true;
         // Someone locks checkout in prod-ca with plain git while the train is being written.
@@ -272,7 +272,7 @@ describe('PUT release train', () => {
 
   it('answers 503 and writes nothing when the branch keeps moving', async () => {
     harness = await startHarness(WORLD);
-    harness.repo.commit = async () => {
+    harness.repo.commitChain = async () => {
       throw new RefConflictError('refs/heads/main');
     };
     const before = harness.fixture.tip();
