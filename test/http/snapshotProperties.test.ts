@@ -283,7 +283,11 @@ async function checkSequence(steps: readonly Step[]): Promise<void> {
       const response = await app.inject(current);
       const context = `step ${index + 1}, ${describeStep(current)}: ${response.statusCode} ${response.body}`;
       expect(response.statusCode, context).toBeLessThan(500);
-      const fresh = await expectTipSnapshotEqualsFullRead(repo, fixture.path, { kept: true, context, objects });
+      const fresh = await expectTipSnapshotEqualsFullRead(repo, fixture.path, {
+        kept: true,
+        context,
+        objects,
+      });
       const overview = await app.inject({ url: '/api/overview' });
       expect(overview.json(), context).toEqual(await overviewOf(repo, fresh));
     }
