@@ -8,6 +8,7 @@
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
+import { CHROMIUM_FLAGS, CHROMIUM_PATH } from '../scripts/chromium.js';
 import { gitOutput } from '../src/manifest/git.js';
 import { runGrowth } from './growth.js';
 import {
@@ -351,18 +352,9 @@ async function reportPages(repo: string, enforced: boolean): Promise<boolean> {
 async function measurePages(repo: string) {
   const service = await startService(repo);
   const browserServer = await chromium.launchServer({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    executablePath: CHROMIUM_PATH,
     headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--disable-dev-shm-usage',
-    ],
+    args: CHROMIUM_FLAGS,
   });
   try {
     const browser = await chromium.connect(browserServer.wsEndpoint());

@@ -8,6 +8,7 @@ import { chromium } from 'playwright-core';
 import { buildApp } from '../src/app.js';
 import { seedDemo } from '../src/manifest/demoSeed.js';
 import { createManifestRepository } from '../src/manifest/repository.js';
+import { CHROMIUM_FLAGS, CHROMIUM_PATH } from './chromium.js';
 
 const DOCS = new URL('../docs/', import.meta.url);
 /** A fixed time, so that ages and dates on the pictures do not change from run to run. */
@@ -19,15 +20,9 @@ await repo.open();
 await seedDemo(repo, new Date('2026-11-24T09:30:00.000Z'));
 const app = await buildApp({ repo, clock: () => TIME });
 const browserServer = await chromium.launchServer({
-  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+  executablePath: CHROMIUM_PATH,
   headless: true,
-  args: [
-    '--no-sandbox',
-    '--disable-gpu',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-sync',
-  ],
+  args: CHROMIUM_FLAGS,
 });
 try {
   const url = await app.listen({ port: 0, host: '127.0.0.1' });

@@ -2,13 +2,13 @@
 // metadata, and per environment what runs there, what is queued, and the locks in its way. One
 // snapshot, and the release files it needs in one round trip. Reads need no permission.
 import { AppError, CorruptRepoError } from '../domain/errors.js';
-import type { ObjectRead } from '../manifest/catFileBatch.js';
 import type { RepositoryReader } from '../manifest/repository.js';
 import { METADATA_MAX_BYTES, tooLarge } from '../planning/layout.js';
 import type { Environment, Lock, LockMap, Snapshot } from '../planning/model.js';
 import { requireApplication, requireEveryEnvironment, requireLayout } from '../planning/problems.js';
 import { loadedManifests, mustRead, sortedKeys } from '../planning/readable.js';
 import type { LockView } from '../schemas/releaseTrain.js';
+import { fileText, present } from './metadataFiles.js';
 import { toLockView } from './prognosisView.js';
 
 /** The newest releases an application page lists; older ones are counted. */
@@ -156,17 +156,4 @@ export class ApplicationService {
       };
     });
   }
-}
-
-/** The text of a file, undefined when there is none; a directory where the file belongs is corrupt. */
-function fileText(found: ReadonlyMap<string, ObjectRead>, path: string): string | undefined {
-  const object = found.get(path);
-  if (!object) return undefined;
-  if (object.type !== 'blob') throw new CorruptRepoError(path, `a ${object.type} where a file belongs`);
-  if (object.oversized) throw new CorruptRepoError(path, tooLarge(object.size, METADATA_MAX_BYTES));
-  return object.content.toString('utf8');
-}
-
-function present<K extends string>(key: K, value: string | undefined): { [key in K]?: string } {
-  return value ? ({ [key]: value } as { [key in K]: string }) : {};
 }

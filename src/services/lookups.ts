@@ -3,9 +3,8 @@
 
 import { AppError, CorruptRepoError } from '../domain/errors.js';
 import { parseReleaseNumber } from '../domain/names.js';
-import type { ObjectRead } from '../manifest/catFileBatch.js';
 import type { RepositoryReader } from '../manifest/repository.js';
-import { MANIFEST_MAX_BYTES, METADATA_MAX_BYTES, tooLarge } from '../planning/layout.js';
+import { MANIFEST_MAX_BYTES, tooLarge } from '../planning/layout.js';
 import type { Application, Snapshot } from '../planning/model.js';
 import {
   requireApplication,
@@ -21,22 +20,9 @@ import type {
   DeploymentCommit,
   ReleaseManifests,
 } from '../schemas/lookups.js';
+import { fileText, present } from './metadataFiles.js';
 
 const releaseDirectory = (app: string, version: number) => `applications/${app}/releases/${version}`;
-
-/** The text of a file, undefined when there is none; a directory where the file belongs is corrupt. */
-function fileText(found: ReadonlyMap<string, ObjectRead>, path: string): string | undefined {
-  const object = found.get(path);
-  if (!object) return undefined;
-  if (object.type !== 'blob') throw new CorruptRepoError(path, `a ${object.type} where a file belongs`);
-  if (object.oversized) throw new CorruptRepoError(path, tooLarge(object.size, METADATA_MAX_BYTES));
-  return object.content.toString('utf8');
-}
-
-/** Go's omitempty: an empty string is left out like a missing one. */
-function present<K extends string>(key: K, value: string | undefined): { [key in K]?: string } {
-  return value ? ({ [key]: value } as { [key in K]: string }) : {};
-}
 
 /** The commit the snapshot was read from: one exists whenever the snapshot has anything in it. */
 function commitOf(snapshot: Snapshot): string {
