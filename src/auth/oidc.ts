@@ -58,7 +58,8 @@ export class OidcVerifier {
         requiredClaims: ['exp'],
       }));
     } catch (error) {
-      if (error instanceof errors.JWKSTimeout || isNetworkError(error)) throw unavailable(error);
+      if (error instanceof errors.JWKSTimeout || isNetworkError(error))
+        throw identityProviderUnavailable(error);
       return undefined;
     }
     return callerFromClaims(payload, this.options, 'oidc');
@@ -102,10 +103,10 @@ export class OidcVerifier {
         if (!response.ok) throw new Error(`${url} answered ${response.status}`);
         document = (await response.json()) as typeof document;
       } catch (error) {
-        throw unavailable(error);
+        throw identityProviderUnavailable(error);
       }
       if (document.issuer !== this.options.issuer || typeof document.jwks_uri !== 'string') {
-        throw unavailable(new Error(`${url} names another issuer or no jwks_uri`));
+        throw identityProviderUnavailable(new Error(`${url} names another issuer or no jwks_uri`));
       }
       jwksUrl = document.jwks_uri;
     }
@@ -116,7 +117,8 @@ export class OidcVerifier {
   }
 }
 
-function unavailable(cause: unknown): AppError {
+/** The identity provider could not be asked (its keys, its discovery document, its token endpoint). */
+export function identityProviderUnavailable(cause: unknown): AppError {
   return new AppError('AUTH_UNAVAILABLE', 'The identity provider cannot be reached; try again shortly.', {
     cause,
     retryAfterSeconds: 5,

@@ -6,7 +6,7 @@
 import * as client from 'openid-client';
 import { AppError } from '../domain/errors.js';
 import type { Caller } from './caller.js';
-import { callerFromClaims, type OidcOptions } from './oidc.js';
+import { callerFromClaims, identityProviderUnavailable, type OidcOptions } from './oidc.js';
 
 export interface OidcSignInOptions extends Pick<OidcOptions, 'emailClaim' | 'groupsClaim'> {
   readonly issuer: string;
@@ -80,7 +80,7 @@ export class OidcSignIn {
         claims = { ...userInfo, ...claims };
       }
     } catch (error) {
-      if (isNetworkError(error)) throw unavailable(error);
+      if (isNetworkError(error)) throw identityProviderUnavailable(error);
       throw new AppError('UNAUTHENTICATED', `The sign-in was not completed: ${describe(error)}`, {
         cause: error,
       });
@@ -99,7 +99,7 @@ export class OidcSignIn {
   private configured(): Promise<client.Configuration> {
     this.configuration ??= this.discover().catch((error: unknown) => {
       this.configuration = undefined;
-      throw unavailable(error);
+      throw identityProviderUnavailable(error);
     });
     return this.configuration;
   }
@@ -117,13 +117,6 @@ export class OidcSignIn {
       { execute, timeout: timeoutMs / 1000 },
     );
   }
-}
-
-function unavailable(cause: unknown): AppError {
-  return new AppError('AUTH_UNAVAILABLE', 'The identity provider cannot be reached; try again shortly.', {
-    cause,
-    retryAfterSeconds: 5,
-  });
 }
 
 function isNetworkError(error: unknown): boolean {

@@ -82,31 +82,39 @@ function retriedWhenFailed(loading: Promise<void>, forget: (failed: Promise<void
 }
 
 /** Reads the manifests of the given releases, where not read yet (or being read). */
-export async function loadReleases(
+export function loadReleases(
   loader: ObjectLoader,
   snapshot: Snapshot,
   wanted: Iterable<{ app: string; version: number }>,
 ): Promise<void> {
-  const loads = new Set<Promise<void>>();
-  for (const { app, version } of wanted) {
-    const release = snapshot.applications.get(app)?.releases.get(version);
-    // A release of a derived snapshot that is no TreeRelease was written by us, manifests and all.
-    if (release instanceof TreeRelease && release.manifests === undefined) loads.add(release.load(loader));
-  }
-  await Promise.all(loads);
+  // A release of a derived snapshot that is no TreeRelease was written by us, manifests and all.
+  return loadEach(snapshot, wanted, (release) =>
+    release.manifests === undefined ? release.load(loader) : undefined,
+  );
 }
 
 /** Reads whether the given releases are undeploy versions, where not known yet. */
-export async function loadUndeployMarkers(
+export function loadUndeployMarkers(
   loader: ObjectLoader,
   snapshot: Snapshot,
   wanted: Iterable<{ app: string; version: number }>,
 ): Promise<void> {
+  return loadEach(snapshot, wanted, (release) =>
+    release.undeploy === undefined ? release.loadMarker(loader) : undefined,
+  );
+}
+
+/** `load` of each wanted release read from a tree, each read once however often it is wanted. */
+async function loadEach(
+  snapshot: Snapshot,
+  wanted: Iterable<{ app: string; version: number }>,
+  load: (release: TreeRelease) => Promise<void> | undefined,
+): Promise<void> {
   const loads = new Set<Promise<void>>();
   for (const { app, version } of wanted) {
     const release = snapshot.applications.get(app)?.releases.get(version);
-    if (release instanceof TreeRelease && release.undeploy === undefined)
-      loads.add(release.loadMarker(loader));
+    const loading = release instanceof TreeRelease ? load(release) : undefined;
+    if (loading) loads.add(loading);
   }
   await Promise.all(loads);
 }

@@ -3,7 +3,7 @@
 import { AppError } from '../domain/errors.js';
 import type { WritePlan } from './changes.js';
 import { appPath } from './deploymentChanges.js';
-import type { Environment, Snapshot } from './model.js';
+import type { Environment, Release, Snapshot } from './model.js';
 import {
   requireApplication,
   requireEnvironment,
@@ -32,14 +32,8 @@ export function planCreateUndeployVersion(
     readonly singleSpace: ReleaseManifest;
   },
 ): WritePlan<ReleaseResult> {
-  requireLayout(snapshot);
-  requireApplication(snapshot, app);
   // Its manifest goes to every environment, and deploys where one takes the latest release.
-  requireEveryEnvironment(snapshot);
-  const application = snapshot.applications.get(app);
-  if (!application) throw new AppError('APPLICATION_NOT_FOUND', `No application named '${app}' exists.`);
-  const latest = application.latestRelease;
-  const latestRelease = latest === undefined ? undefined : application.releases.get(latest);
+  const { latest, latestRelease } = latestReleaseOf(snapshot, app);
   if (latestRelease && loadedUndeploy(latestRelease)) {
     throw new AppError(
       'ALREADY_UNDEPLOYED',
@@ -51,6 +45,20 @@ export function planCreateUndeployVersion(
     sortedKeys(snapshot.environments).map((environment) => [environment, context.singleSpace] as const),
   );
   return planCreateRelease(snapshot, { app, manifests, undeploy: true }, context);
+}
+
+/**
+ * An app's latest release (its number, and the release when there is one), on a snapshot whose
+ * layout, app and every environment can be read; else the error that names what cannot.
+ */
+function latestReleaseOf(snapshot: Snapshot, app: string): { latest?: number; latestRelease?: Release } {
+  requireLayout(snapshot);
+  requireApplication(snapshot, app);
+  requireEveryEnvironment(snapshot);
+  const application = snapshot.applications.get(app);
+  if (!application) throw new AppError('APPLICATION_NOT_FOUND', `No application named '${app}' exists.`);
+  const latest = application.latestRelease;
+  return { latest, latestRelease: latest === undefined ? undefined : application.releases.get(latest) };
 }
 
 export interface ApplicationDeletion {
@@ -69,14 +77,8 @@ export function planDeleteApplication(
   app: string,
   trailers: string,
 ): WritePlan<ApplicationDeletion> {
-  requireLayout(snapshot);
-  requireApplication(snapshot, app);
   // Any environment may run it, one that cannot be read too.
-  requireEveryEnvironment(snapshot);
-  const application = snapshot.applications.get(app);
-  if (!application) throw new AppError('APPLICATION_NOT_FOUND', `No application named '${app}' exists.`);
-  const latest = application.latestRelease;
-  const latestRelease = latest === undefined ? undefined : application.releases.get(latest);
+  const { latest, latestRelease } = latestReleaseOf(snapshot, app);
   const undeployVersion = latestRelease && loadedUndeploy(latestRelease) ? latest : undefined;
   const environments = sortedKeys(snapshot.environments).filter((name) =>
     (snapshot.environments.get(name) as Environment).applications.has(app),
