@@ -80,10 +80,30 @@ export class CatFileBatch {
   }
 }
 
+/** The reads of one `readMany`, answered together: one promise per batch, not one per object. */
+class PendingBatch {
+  readonly results: (ObjectRead | undefined)[];
+  private unanswered: number;
+
+  constructor(
+    size: number,
+    private readonly resolve: (objects: (ObjectRead | undefined)[]) => void,
+    readonly reject: (error: Error) => void,
+  ) {
+    this.results = new Array<ObjectRead | undefined>(size);
+    this.unanswered = size;
+  }
+
+  answer(index: number, object: ObjectRead | undefined): void {
+    this.results[index] = object;
+    if (--this.unanswered === 0) this.resolve(this.results);
+  }
+}
+
 interface PendingRead {
   readonly maxBytes: number;
-  readonly resolve: (object: ObjectRead | undefined) => void;
-  readonly reject: (error: Error) => void;
+  readonly batch: PendingBatch;
+  readonly index: number;
 }
 
 /** The object being streamed: its header, and where its content goes (nowhere when skipped). */
@@ -138,14 +158,12 @@ class CatFileProcess {
   }
 
   readMany(requests: readonly ObjectRequest[]): Promise<(ObjectRead | undefined)[]> {
-    const results = requests.map(
-      ({ maxBytes }): Promise<ObjectRead | undefined> =>
-        new Promise((resolve, reject) => {
-          this.pending.push({ maxBytes, resolve, reject });
-        }),
-    );
+    const answered = new Promise<(ObjectRead | undefined)[]>((resolve, reject) => {
+      const batch = new PendingBatch(requests.length, resolve, reject);
+      for (const [index, { maxBytes }] of requests.entries()) this.pending.push({ maxBytes, batch, index });
+    });
     this.child.stdin.write(`${requests.map(({ name }) => `contents ${name}\n`).join('')}flush\n`);
-    return Promise.all(results);
+    return answered;
   }
 
   close(): void {
@@ -165,8 +183,9 @@ class CatFileProcess {
         if (object.remaining > 0) return;
         this.object = undefined;
         this.expectingNewline = true;
-        const { oid, type, size, content } = object;
-        object.request.resolve(
+        const { oid, type, size, content, request } = object;
+        request.batch.answer(
+          request.index,
           content === undefined
             ? { oid, type, size, oversized: true }
             : { oid, type, size, oversized: false, content },
@@ -203,7 +222,7 @@ class CatFileProcess {
         return;
       }
       if (header.endsWith(' missing') || header.endsWith(' ambiguous')) {
-        request.resolve(undefined);
+        request.batch.answer(request.index, undefined);
         continue;
       }
       // `<oid> <type> <size>`, taken apart without a regular expression (one per object read).
@@ -226,7 +245,7 @@ class CatFileProcess {
       if (wanted && chunk.length - offset >= size) {
         // All in this chunk: a view, not a copy (a cold read at Kuberpult scale is ~70k small
         // objects; copying them cost ~0.2 s, mostly in GC).
-        request.resolve({
+        request.batch.answer(request.index, {
           oid,
           type,
           size,
@@ -273,6 +292,6 @@ class CatFileProcess {
     this.pendingHead = 0;
     this.object = undefined;
     const error = new CatFileError(message);
-    for (const request of failed) request.reject(error);
+    for (const batch of new Set(failed.map((request) => request.batch))) batch.reject(error);
   }
 }

@@ -9,6 +9,8 @@ import { parseTree, type Tree, UnreadableTreeError } from './treeParser.js';
 
 /** The largest tree read (an `applications` tree of 10,000 apps is ~0.5 MiB). */
 const TREE_MAX_BYTES = 32 * 1024 * 1024;
+/** Trees per round trip of a large batch (one environment's apps at Kuberpult scale). */
+const TREES_PER_CHUNK = 1000;
 
 /** A blob's text, or its size when it is over the limit it was read with. */
 export type BlobText =
@@ -96,17 +98,27 @@ export class ObjectLoader {
    * read with. A missing object fails them all.
    */
   async trees(items: readonly { oid: string; path: string }[]): Promise<(Tree | UnreadableTreeError)[]> {
-    const objects = await this.objects.readMany(
-      items.map(({ oid }) => ({ name: oid, maxBytes: TREE_MAX_BYTES })),
+    // Asked for all at once, answered in chunks: each is parsed while git writes the next.
+    const chunks: (typeof items)[] = [];
+    for (let start = 0; start < items.length; start += TREES_PER_CHUNK) {
+      chunks.push(items.slice(start, start + TREES_PER_CHUNK));
+    }
+    const parsed = await Promise.all(
+      chunks.map(async (chunk) => {
+        const objects = await this.objects.readMany(
+          chunk.map(({ oid }) => ({ name: oid, maxBytes: TREE_MAX_BYTES })),
+        );
+        return chunk.map(({ oid, path }, index) => {
+          try {
+            return this.parse(objects[index], oid, path);
+          } catch (error) {
+            if (error instanceof UnreadableTreeError) return error;
+            throw error;
+          }
+        });
+      }),
     );
-    return items.map(({ oid, path }, index) => {
-      try {
-        return this.parse(objects[index], oid, path);
-      } catch (error) {
-        if (error instanceof UnreadableTreeError) return error;
-        throw error;
-      }
-    });
+    return parsed.flat();
   }
 
   /** A blob's text, or its size when it is larger than `maxBytes`. */

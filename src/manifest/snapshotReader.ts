@@ -19,6 +19,7 @@ import type {
   Readable,
   Snapshot,
 } from '../planning/model.js';
+import { EMPTY_LOCKS } from '../planning/readable.js';
 import type { CatFileBatch } from './catFileBatch.js';
 import type { ObjectFormat } from './git.js';
 import {
@@ -59,6 +60,26 @@ import {
   versionLinkOids,
 } from './treeLayout.js';
 import { type Tree, type TreeEntry, UnreadableTreeError } from './treeParser.js';
+
+/**
+ * Environments read at the same time: enough to keep git busy while one is parsed, few enough
+ * that what is read stays young (all at once, a cold read's parsed trees outlived the young
+ * generation and garbage collection was a third of the read).
+ */
+const ENVIRONMENTS_READ_AT_ONCE = 3;
+
+/** `work` for each item, at most `atOnce` of them under way at a time. */
+async function inTurns<T>(
+  items: readonly T[],
+  atOnce: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await work(items[next++] as T);
+  };
+  await Promise.all(Array.from({ length: Math.min(atOnce, items.length) }, worker));
+}
 
 export class SnapshotReader {
   private readonly loader: ObjectLoader;
@@ -115,21 +136,19 @@ export class SnapshotReader {
       }),
     );
     const environments = new Map<string, Environment>();
-    await Promise.all(
-      [...environmentsTree.values()].map(async (entry) => {
-        const problem = environmentEntryProblem(entry);
-        if (problem) return void problems.push(problem);
-        const path = `environments/${entry.name}`;
-        const raw = await cachedRead(this.environments, `${path}\0${entry.oid}`, () =>
-          this.readEnvironment(entry.oid, path),
-        );
-        if (!raw.ok) {
-          return void problems.push({ file: raw.file, reason: raw.reason, hides: hidesEnvironment(entry) });
-        }
-        problems.push(...raw.value.problems);
-        environments.set(entry.name, assembleEnvironment(entry.name, raw.value, applications));
-      }),
-    );
+    await inTurns([...environmentsTree.values()], ENVIRONMENTS_READ_AT_ONCE, async (entry) => {
+      const problem = environmentEntryProblem(entry);
+      if (problem) return void problems.push(problem);
+      const path = `environments/${entry.name}`;
+      const raw = await cachedRead(this.environments, `${path}\0${entry.oid}`, () =>
+        this.readEnvironment(entry.oid, path),
+      );
+      if (!raw.ok) {
+        return void problems.push({ file: raw.file, reason: raw.reason, hides: hidesEnvironment(entry) });
+      }
+      problems.push(...raw.value.problems);
+      environments.set(entry.name, assembleEnvironment(entry.name, raw.value, applications));
+    });
     return {
       commitId,
       environments: sortedMap(environments),
@@ -352,20 +371,25 @@ export class SnapshotReader {
       });
     }
     await Promise.all(texts);
-    await Promise.all(
-      links.map(async ({ app, key, path: appPath, tree: appTree }) => {
-        const locks = await this.readLocks(appTree.get('locks'), `${appPath}/locks`);
+    // Most apps have no locks: those are done without a promise each.
+    const withLocks: Promise<void>[] = [];
+    for (const { app, key, path: appPath, tree: appTree } of links) {
+      const keep = (locks: Readable<LockMap>) => {
         const raw = appInEnvironmentOf(appTree, appPath, linkTexts, locks);
         this.appsInEnvironment.set(key, raw);
         apps.set(app.name, raw);
-      }),
-    );
+      };
+      const locksEntry = appTree.get('locks');
+      if (locksEntry) withLocks.push(this.readLocks(locksEntry, `${appPath}/locks`).then(keep));
+      else keep(EMPTY_LOCKS);
+    }
+    await Promise.all(withLocks);
     return apps;
   }
 
   /** Lock directories under `path`: the entries are checked first, then the lock files, each in tree order. */
   private async readLocks(entry: TreeEntry | undefined, path: string): Promise<Readable<LockMap>> {
-    if (!entry) return { ok: true, value: new Map() };
+    if (!entry) return EMPTY_LOCKS;
     const notADirectory = notADirectoryValue(entry, path);
     if (notADirectory) return notADirectory;
     try {

@@ -32,7 +32,7 @@ import type {
   Release,
   Snapshot,
 } from './model.js';
-import { compareNames } from './readable.js';
+import { compareNames, EMPTY_LOCKS } from './readable.js';
 import { lockBoundsProblem } from './timedLocks.js';
 
 /** Parts of a derived snapshot that only the new commit can tell: the adapter reads them from it. */
@@ -544,7 +544,6 @@ class Units implements UnsureParts {
   }
 }
 
-const EMPTY_LOCKS: Readable<LockMap> = { ok: true, value: new Map() };
 const NO_VERSION: Readable<number | undefined> = { ok: true, value: undefined };
 
 function emptyLock(lockId: string): Lock {

@@ -1,5 +1,8 @@
 import { CorruptRepoError } from '../domain/errors.js';
-import type { Readable, Release } from './model.js';
+import type { LockMap, Readable, Release } from './model.js';
+
+/** No locks: one shared value (a snapshot at scale has tens of thousands of lock-free directories). */
+export const EMPTY_LOCKS: Readable<LockMap> = { ok: true, value: new Map() };
 
 /** The value, or the corrupt-repo error naming the file it came from. */
 export function mustRead<T>(readable: Readable<T>): T {
