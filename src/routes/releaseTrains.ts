@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { callerOf } from '../auth/authenticator.js';
 import { onlyJson } from '../http/contentTypes.js';
 import { approvedPlanIds, entityTag, noneMatchHits } from '../http/entityTags.js';
+import { plainJsonSerializer } from '../http/plainJson.js';
 import { ErrorResponseSchema } from '../schemas/error.js';
 import { EnvironmentNameSchema, GroupNameSchema, TargetNameSchema } from '../schemas/names.js';
 import {
@@ -88,6 +89,7 @@ export const releaseTrainRoutes: FastifyPluginAsyncZod<ReleaseTrainRoutesOptions
       url,
       {
         preValidation: onlyJson,
+        serializerCompiler: plainJsonSerializer,
         schema: {
           summary,
           description:
@@ -136,6 +138,7 @@ export const releaseTrainRoutes: FastifyPluginAsyncZod<ReleaseTrainRoutesOptions
     app.get(
       url,
       {
+        serializerCompiler: plainJsonSerializer,
         schema: {
           summary,
           description:

@@ -5,6 +5,12 @@
 import { applyPatch, parsePatch } from 'diff';
 import { describe, expect, it } from 'vitest';
 import type { ChainChanges } from '../../src/manifest/repository.js';
+import { ErrorResponseSchema } from '../../src/schemas/error.js';
+import {
+  PlanChangedResponseSchema,
+  PrognosisResponseSchema,
+  TrainResponseSchema,
+} from '../../src/schemas/releaseTrain.js';
 import { harnessPerTest } from '../support/appHarness.js';
 import { layoutFiles, manifestContent } from '../support/layout.js';
 import { PROD_PROGNOSIS, WORLD } from './world.js';
@@ -145,6 +151,32 @@ describe('plan ids of trains', () => {
     expect(harness.fixture.show('environments/prod-ca/applications/checkout/version')).toContain(
       '/releases/2',
     );
+  });
+
+  it('answers prognoses, trains and 412s that their schemas parse unchanged (they are written without a zod pass)', async () => {
+    const harness = await start(WORLD);
+    const unchanged = (schema: { parse: (value: unknown) => unknown }, body: unknown) =>
+      expect(schema.parse(body)).toEqual(body);
+    const approved = await harness.app.inject({ url: PROD });
+    unchanged(PrognosisResponseSchema, approved.json());
+    const withDiffs = await harness.app.inject({ url: `${PROD}?diff=true` });
+    expect(JSON.stringify(withDiffs.json())).toContain('manifestDiff');
+    unchanged(PrognosisResponseSchema, withDiffs.json());
+    const invalid = await harness.app.inject({ url: `${PROD}?team=${'x'.repeat(300)}` });
+    expect(invalid.statusCode).toBe(400);
+    unchanged(ErrorResponseSchema, invalid.json());
+
+    harness.fixture.commit({ 'environments/prod-ca/applications/checkout/locks/late/message': 'hold on' });
+    const refused = await harness.app.inject({
+      method: 'PUT',
+      url: PROD_TRAIN,
+      headers: { 'if-match': etagOf(approved) },
+    });
+    expect(refused.statusCode).toBe(412);
+    unchanged(PlanChangedResponseSchema, refused.json());
+    const train = await harness.app.inject({ method: 'PUT', url: PROD_TRAIN });
+    expect(train.statusCode).toBe(200);
+    unchanged(TrainResponseSchema, train.json());
   });
 
   it('If-Match with a plan that changed: 412 PLAN_CHANGED with the current plan and its id, nothing written', async () => {
