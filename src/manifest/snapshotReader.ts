@@ -31,6 +31,8 @@ import {
 } from './objectLoader.js';
 import { loadReleases, loadUndeployMarkers, releasesIn } from './releaseManifests.js';
 import {
+  type AppDirectory,
+  appDirectoryOf,
   appInEnvironmentOf,
   applicationEntryProblem,
   assembleEnvironment,
@@ -81,13 +83,19 @@ async function inTurns<T>(
   await Promise.all(Array.from({ length: Math.min(atOnce, items.length) }, worker));
 }
 
+/** An app's directory in an environment as read, by the id of its tree. */
+interface ReadApp {
+  readonly treeOid: string;
+  readonly raw: RawAppInEnvironment;
+}
+
 export class SnapshotReader {
   private readonly loader: ObjectLoader;
   // Keyed by path and tree id: the Unreadable values inside name their path.
   private readonly environments = new GenerationalCache<Promise<Readable<RawEnvironment>>>();
-  // Values, not promises: kept once read, so a failed read is never kept (and a cold read makes
-  // no extra promise per app).
-  private readonly appsInEnvironment = new GenerationalCache<RawAppInEnvironment>();
+  // By an environment's `applications` path, its apps as read (by name, with their tree ids):
+  // values, not promises, so a failed read is never kept, and no key string is made per app.
+  private readonly appsInEnvironments = new GenerationalCache<ReadonlyMap<string, ReadApp>>();
   private readonly applications = new GenerationalCache<Promise<Readable<Omit<Application, 'name'>>>>();
   // Keyed by blob id: the same text wherever it is.
   private readonly metadataBlobs = new GenerationalCache<Promise<BlobText>>();
@@ -101,7 +109,7 @@ export class SnapshotReader {
   async read(commitId: string | null): Promise<Snapshot> {
     for (const cache of [
       this.environments,
-      this.appsInEnvironment,
+      this.appsInEnvironments,
       this.applications,
       this.metadataBlobs,
       this.linkBlobs,
@@ -186,6 +194,8 @@ export class SnapshotReader {
             ? await this.loader.tree(applicationsEntry.oid, `${path}/applications`)
             : new Map<string, TreeEntry>();
         const applications = new Map<string, RawAppInEnvironment>();
+        const appsPath = `${path}/applications`;
+        const readApps = new Map(this.appsInEnvironments.get(appsPath));
         let appDirectories = 0;
         for (const app of applicationsTree.values()) {
           if (app.kind !== 'tree') continue;
@@ -194,9 +204,9 @@ export class SnapshotReader {
           const raw = state && !unsureApps?.has(app.name) ? rawAppInEnvironment(app.name, state) : undefined;
           if (!raw) continue;
           applications.set(app.name, raw);
-          const appKey = `${path}/applications/${app.name}\0${app.oid}`;
-          if (!this.appsInEnvironment.get(appKey)) this.appsInEnvironment.set(appKey, raw);
+          readApps.set(app.name, { treeOid: app.oid, raw });
         }
+        this.appsInEnvironments.set(appsPath, readApps);
         const { config, locks, teamLocks } = environment;
         const readable = config.ok && locks.ok && [...teamLocks.values()].every((team) => team.ok);
         // Every app of the environment taken, and only those git has: the environment is as derived.
@@ -320,50 +330,54 @@ export class SnapshotReader {
     if (!entry) return apps;
     requireDirectory(entry, path);
     const tree = await this.loader.tree(entry.oid, path);
-    const missing: { app: TreeEntry; key: string; path: string }[] = [];
+    const known = this.appsInEnvironments.get(path);
+    const readApps = new Map<string, ReadApp>();
+    const unread: TreeEntry[] = [];
     for (const app of tree.values()) {
       const ignored = invalidlyNamed('application', app, path);
       if (ignored) {
         problems.push(ignored);
         continue;
       }
-      const appPath = `${path}/${app.name}`;
-      const broken = notADirectoryValue(app, appPath);
+      const broken = notADirectoryValue(app, `${path}/${app.name}`);
       if (broken) {
         apps.set(app.name, unreadableApp(broken));
         continue;
       }
-      const key = `${appPath}\0${app.oid}`;
-      const cached = this.appsInEnvironment.get(key);
-      if (cached) apps.set(app.name, cached);
-      else missing.push({ app, key, path: appPath });
+      const read = known?.get(app.name);
+      if (read?.treeOid === app.oid) {
+        apps.set(app.name, read.raw);
+        readApps.set(app.name, read);
+      } else unread.push(app);
     }
-    const appTrees = await this.loader.trees(
-      missing.map(({ app, path: appPath }) => ({ oid: app.oid, path: appPath })),
-    );
-    const links: { app: TreeEntry; key: string; path: string; tree: Tree }[] = [];
+    // Each tree is taken apart as soon as it is parsed: only what the snapshot uses outlives it.
+    const directories: { app: TreeEntry; directory: AppDirectory }[] = [];
     const linkOids = new Set<string>();
-    for (const [index, item] of missing.entries()) {
+    const appTrees = await this.loader.trees(
+      unread.map((app) => ({ oid: app.oid, path: `${path}/${app.name}` })),
+    );
+    for (const [index, app] of unread.entries()) {
       const appTree = appTrees[index] as Tree | UnreadableTreeError;
       if (appTree instanceof UnreadableTreeError) {
-        apps.set(item.app.name, unreadableApp(unreadableTree(appTree)));
+        apps.set(app.name, unreadableApp(unreadableTree(appTree)));
         continue;
       }
-      links.push({ ...item, tree: appTree });
-      for (const oid of versionLinkOids(appTree)) linkOids.add(oid);
+      const directory = appDirectoryOf(appTree);
+      directories.push({ app, directory });
+      for (const oid of versionLinkOids(directory)) linkOids.add(oid);
     }
     // Environments share most symlink blobs (every environment at release 8 links to the same
     // target), so they are cached by id: at Kuberpult scale ~2,000 reads instead of ~32,000.
     const linkTexts = new Map<string, BlobText>();
     const texts: Promise<void>[] = [];
-    const unread = [...linkOids].filter((oid) => {
+    const unreadLinks = [...linkOids].filter((oid) => {
       const cached = this.linkBlobs.get(oid);
       if (cached) texts.push(cached.then((text) => void linkTexts.set(oid, text)));
       return !cached;
     });
-    if (unread.length > 0) {
-      const read = this.loader.texts(unread, LINK_MAX_BYTES);
-      unread.forEach((oid, index) => {
+    if (unreadLinks.length > 0) {
+      const read = this.loader.texts(unreadLinks, LINK_MAX_BYTES);
+      unreadLinks.forEach((oid, index) => {
         // In the cache before the read finishes, so that environments read meanwhile share it.
         const text = read[index] as Promise<BlobText>;
         keepUnlessFailed(this.linkBlobs, oid, text);
@@ -373,17 +387,18 @@ export class SnapshotReader {
     await Promise.all(texts);
     // Most apps have no locks: those are done without a promise each.
     const withLocks: Promise<void>[] = [];
-    for (const { app, key, path: appPath, tree: appTree } of links) {
+    for (const { app, directory } of directories) {
+      const appPath = `${path}/${app.name}`;
       const keep = (locks: Readable<LockMap>) => {
-        const raw = appInEnvironmentOf(appTree, appPath, linkTexts, locks);
-        this.appsInEnvironment.set(key, raw);
+        const raw = appInEnvironmentOf(directory, appPath, linkTexts, locks);
+        readApps.set(app.name, { treeOid: app.oid, raw });
         apps.set(app.name, raw);
       };
-      const locksEntry = appTree.get('locks');
-      if (locksEntry) withLocks.push(this.readLocks(locksEntry, `${appPath}/locks`).then(keep));
+      if (directory.locks) withLocks.push(this.readLocks(directory.locks, `${appPath}/locks`).then(keep));
       else keep(EMPTY_LOCKS);
     }
     await Promise.all(withLocks);
+    this.appsInEnvironments.set(path, readApps);
     return apps;
   }
 

@@ -52,9 +52,6 @@ export interface RawEnvironment {
   readonly problems: readonly Problem[];
 }
 
-/** The symlinks of an app's directory in an environment that name its versions. */
-const VERSION_LINKS = ['version', 'queued_version'] as const;
-
 /**
  * The problem of an entry of `applications` that is no application: an invalid name (nothing can
  * depend on it) or no directory (that application is unknown).
@@ -213,33 +210,18 @@ export function lockOf(
   return lockBoundsProblem(lock, directory) ?? { ok: true, value: lock };
 }
 
-/** The blob ids of an app directory's version symlinks, whose targets the walk reads. */
-export function versionLinkOids(tree: Tree): string[] {
-  const oids: string[] = [];
-  for (const name of VERSION_LINKS) {
-    const link = tree.get(name);
-    if (link?.kind === 'symlink') oids.push(link.oid);
-  }
-  return oids;
+/**
+ * What a snapshot uses of an app's directory in an environment, taken from its tree as soon as
+ * it is parsed: the tree itself is let go (a cold read parses one per app and environment).
+ */
+export interface AppDirectory {
+  readonly version: TreeEntry | undefined;
+  readonly queued: TreeEntry | undefined;
+  readonly locks: TreeEntry | undefined;
+  readonly deploymentRecord: DeploymentRecordBlobs;
 }
 
-/** An app's directory in an environment, from its tree, its symlinks' targets and its locks. */
-export function appInEnvironmentOf(
-  tree: Tree,
-  path: string,
-  linkTexts: ReadonlyMap<string, BlobText>,
-  locks: Readable<LockMap>,
-): RawAppInEnvironment {
-  const link = (name: string): VersionLink | Unreadable | undefined => {
-    const entry = tree.get(name);
-    if (!entry) return undefined;
-    if (entry.kind !== 'symlink') return { mode: entry.mode, target: '' };
-    const text = linkTexts.get(entry.oid);
-    if (text?.ok === false) {
-      return { ok: false, file: `${path}/${name}`, reason: linkTooLarge(text.size) };
-    }
-    return { mode: entry.mode, target: text?.text ?? '' };
-  };
+export function appDirectoryOf(tree: Tree): AppDirectory {
   const fileOid = (name: string) => {
     const entry = tree.get(name);
     return entry && (entry.kind === 'file' || entry.kind === 'symlink') ? entry.oid : undefined;
@@ -251,7 +233,45 @@ export function appInEnvironmentOf(
   if (deployedBy) deploymentRecord.deployedBy = deployedBy;
   if (deployedByEmail) deploymentRecord.deployedByEmail = deployedByEmail;
   if (deployedAt) deploymentRecord.deployedAt = deployedAt;
-  return { version: link('version'), queued: link('queued_version'), locks, deploymentRecord };
+  return {
+    version: tree.get('version'),
+    queued: tree.get('queued_version'),
+    locks: tree.get('locks'),
+    deploymentRecord,
+  };
+}
+
+/** The blob ids of an app directory's version symlinks, whose targets the walk reads. */
+export function versionLinkOids(directory: AppDirectory): string[] {
+  const oids: string[] = [];
+  for (const link of [directory.version, directory.queued]) {
+    if (link?.kind === 'symlink') oids.push(link.oid);
+  }
+  return oids;
+}
+
+/** An app's directory in an environment, from its entries, its symlinks' targets and its locks. */
+export function appInEnvironmentOf(
+  directory: AppDirectory,
+  path: string,
+  linkTexts: ReadonlyMap<string, BlobText>,
+  locks: Readable<LockMap>,
+): RawAppInEnvironment {
+  const link = (entry: TreeEntry | undefined): VersionLink | Unreadable | undefined => {
+    if (!entry) return undefined;
+    if (entry.kind !== 'symlink') return { mode: entry.mode, target: '' };
+    const text = linkTexts.get(entry.oid);
+    if (text?.ok === false) {
+      return { ok: false, file: `${path}/${entry.name}`, reason: linkTooLarge(text.size) };
+    }
+    return { mode: entry.mode, target: text?.text ?? '' };
+  };
+  return {
+    version: link(directory.version),
+    queued: link(directory.queued),
+    locks,
+    deploymentRecord: directory.deploymentRecord,
+  };
 }
 
 /** An app entry in an environment that cannot be read: everything an operation would need of it fails. */

@@ -14,24 +14,17 @@ export interface TreeEntry {
 
 export type Tree = ReadonlyMap<string, TreeEntry>;
 
-/** The kind of an entry by its mode as git writes it; undefined for a mode git does not know. */
-function kindOfMode(mode: string): EntryKind | undefined {
-  switch (mode) {
-    case '40000':
-      return 'tree';
-    case '100644':
-    case '100755':
-    // Written by very old git versions; git still reads it as a plain file.
-    case '100664':
-      return 'file';
-    case '120000':
-      return 'symlink';
-    case '160000':
-      return 'submodule';
-    default:
-      return undefined;
-  }
-}
+/** The modes git knows, by value (`040000`, written by old tools, is `40000`), as shared strings. */
+const MODES = new Map<number, { readonly mode: string; readonly kind: EntryKind }>([
+  [0o40000, { mode: '40000', kind: 'tree' }],
+  [0o100644, { mode: '100644', kind: 'file' }],
+  [0o100755, { mode: '100755', kind: 'file' }],
+  // Written by very old git versions; git still reads it as a plain file.
+  [0o100664, { mode: '100664', kind: 'file' }],
+  [0o120000, { mode: '120000', kind: 'symlink' }],
+  [0o160000, { mode: '160000', kind: 'submodule' }],
+]);
+const MODE_MAX_DIGITS = 6;
 
 const SPACE = 0x20;
 
@@ -42,16 +35,16 @@ export function parseTree(content: Buffer, hashBytes: number, path: string): Tre
   while (offset < content.length) {
     const space = content.indexOf(SPACE, offset);
     if (space < 0) throw malformed(path, offset, 'no space after the mode');
-    const written = content.toString('latin1', offset, space);
-    let mode = written;
-    let kind = kindOfMode(written);
-    if (kind === undefined) {
-      // Zero-padded (old tools wrote `040000`), or not a mode at all.
-      if (!/^[0-7]{1,6}$/.test(written)) throw malformed(path, offset, 'the mode is not 1 to 6 octal digits');
-      mode = written.replace(/^0+/, '');
-      kind = kindOfMode(mode);
-      if (kind === undefined) throw malformed(path, offset, `unknown mode ${written}`);
+    // Read digit by digit: no string is made for the mode of an entry.
+    let value = space - offset <= MODE_MAX_DIGITS && space > offset ? 0 : -1;
+    for (let index = offset; index < space && value >= 0; index++) {
+      const digit = (content[index] as number) - 0x30;
+      value = digit >= 0 && digit <= 7 ? value * 8 + digit : -1;
     }
+    if (value < 0) throw malformed(path, offset, 'the mode is not 1 to 6 octal digits');
+    const known = MODES.get(value);
+    if (!known) throw malformed(path, offset, `unknown mode ${content.toString('latin1', offset, space)}`);
+    const { mode, kind } = known;
     const nul = content.indexOf(0, space + 1);
     if (nul < 0) throw malformed(path, offset, 'an entry name without its terminating NUL');
     if (nul === space + 1) throw malformed(path, offset, 'an empty entry name');
