@@ -326,8 +326,16 @@ export function unreadableTree(error: unknown): Unreadable {
   throw error;
 }
 
+/** `map` in ascending order of its keys: itself when it already is (git's tree order mostly is). */
 export function sortedMap<V>(map: Map<string, V>): Map<string, V> {
-  return new Map([...map].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  let previous: string | undefined;
+  for (const key of map.keys()) {
+    if (previous !== undefined && previous > key) {
+      return new Map([...map].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    }
+    previous = key;
+  }
+  return map;
 }
 
 export function sortProblems(problems: Problem[]): Problem[] {

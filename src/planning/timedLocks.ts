@@ -30,6 +30,7 @@ export function lockExpired(lock: Lock, now: Date): boolean {
 
 /** The locks of `locks` in force at `now`, in lock id order. */
 export function locksInForce(locks: LockMap, now: Date): Lock[] {
+  if (locks.size === 0) return [];
   return sortedKeys(locks)
     .map((lockId) => locks.get(lockId) as Lock)
     .filter((lock) => lockInForce(lock, now));
