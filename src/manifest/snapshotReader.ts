@@ -125,38 +125,46 @@ export class SnapshotReader {
       this.topTree(root, 'environments', problems),
       this.topTree(root, 'applications', problems),
     ]);
+    // Applications and environments are read side by side (git answers one while the other is
+    // parsed); an environment is assembled once the applications its links name are known.
     const applications = new Map<string, Application>();
-    await Promise.all(
-      [...applicationsTree.values()].map(async (entry) => {
-        const problem = applicationEntryProblem(entry);
+    const rawEnvironments = new Map<string, RawEnvironment>();
+    await Promise.all([
+      Promise.all(
+        [...applicationsTree.values()].map(async (entry) => {
+          const problem = applicationEntryProblem(entry);
+          if (problem) return void problems.push(problem);
+          const path = `applications/${entry.name}`;
+          const application = await cachedRead(this.applications, `${path}\0${entry.oid}`, () =>
+            this.readApplication(entry.oid, path),
+          );
+          if (!application.ok) {
+            problems.push({
+              file: application.file,
+              reason: application.reason,
+              hides: hidesApplication(entry),
+            });
+          } else applications.set(entry.name, { name: entry.name, ...application.value });
+        }),
+      ),
+      inTurns([...environmentsTree.values()], ENVIRONMENTS_READ_AT_ONCE, async (entry) => {
+        const problem = environmentEntryProblem(entry);
         if (problem) return void problems.push(problem);
-        const path = `applications/${entry.name}`;
-        const application = await cachedRead(this.applications, `${path}\0${entry.oid}`, () =>
-          this.readApplication(entry.oid, path),
+        const path = `environments/${entry.name}`;
+        const raw = await cachedRead(this.environments, `${path}\0${entry.oid}`, () =>
+          this.readEnvironment(entry.oid, path),
         );
-        if (!application.ok) {
-          problems.push({
-            file: application.file,
-            reason: application.reason,
-            hides: hidesApplication(entry),
-          });
-        } else applications.set(entry.name, { name: entry.name, ...application.value });
+        if (!raw.ok) {
+          return void problems.push({ file: raw.file, reason: raw.reason, hides: hidesEnvironment(entry) });
+        }
+        problems.push(...raw.value.problems);
+        rawEnvironments.set(entry.name, raw.value);
       }),
-    );
+    ]);
     const environments = new Map<string, Environment>();
-    await inTurns([...environmentsTree.values()], ENVIRONMENTS_READ_AT_ONCE, async (entry) => {
-      const problem = environmentEntryProblem(entry);
-      if (problem) return void problems.push(problem);
-      const path = `environments/${entry.name}`;
-      const raw = await cachedRead(this.environments, `${path}\0${entry.oid}`, () =>
-        this.readEnvironment(entry.oid, path),
-      );
-      if (!raw.ok) {
-        return void problems.push({ file: raw.file, reason: raw.reason, hides: hidesEnvironment(entry) });
-      }
-      problems.push(...raw.value.problems);
-      environments.set(entry.name, assembleEnvironment(entry.name, raw.value, applications));
-    });
+    for (const [name, raw] of rawEnvironments) {
+      environments.set(name, assembleEnvironment(name, raw, applications));
+    }
     return {
       commitId,
       environments: sortedMap(environments),
