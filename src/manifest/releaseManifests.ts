@@ -186,7 +186,7 @@ async function readManifests(
   const environmentsTrees: { release: number; oid: string; path: string }[] = [];
   releases.forEach((release, index) => {
     const tree = trees[index];
-    const entry = tree instanceof Map ? tree.get('environments') : undefined;
+    const entry = tree instanceof UnreadableTreeError ? undefined : tree?.get('environments');
     if (broken.has(index) || !entry) return;
     const path = `${release.path}/environments`;
     if (entry.kind !== 'tree') broken.set(index, new CorruptRepoError(path, notADirectory(entry.kind)));

@@ -28,9 +28,17 @@ const MODE_MAX_DIGITS = 6;
 
 const SPACE = 0x20;
 
+/**
+ * Trees of at most this many entries are kept in an array, not a hash map: most trees of a cold
+ * read are an app's directory in an environment (5 entries) or a release's directory for one
+ * environment (1), tens of thousands of each at Kuberpult scale.
+ */
+const SMALL_TREE_MAX_ENTRIES = 8;
+
 /** `path`: where the tree is in the repo ('/' for the root), named by the error when it is malformed. */
 export function parseTree(content: Buffer, hashBytes: number, path: string): Tree {
-  const entries = new Map<string, TreeEntry>();
+  const list: TreeEntry[] = [];
+  let entries: Map<string, TreeEntry> | undefined;
   let offset = 0;
   while (offset < content.length) {
     const space = content.indexOf(SPACE, offset);
@@ -54,13 +62,56 @@ export function parseTree(content: Buffer, hashBytes: number, path: string): Tre
     // A "/" byte decodes to "/" whatever surrounds it (UTF-8 continuation bytes are never 0x2f).
     if (name.includes('/')) throw malformed(path, offset, 'an entry name with "/"');
     if (name === '.' || name === '..') throw malformed(path, offset, `an entry named "${name}"`);
-    const size = entries.size;
-    entries.set(name, { mode, kind, name, oid: content.toString('hex', nul + 1, end) });
     // Two names that decode to the same text (invalid UTF-8) are a duplicate too.
-    if (entries.size === size) throw malformed(path, offset, `a duplicate entry ${JSON.stringify(name)}`);
+    const duplicate = entries ? entries.has(name) : list.some((entry) => entry.name === name);
+    if (duplicate) throw malformed(path, offset, `a duplicate entry ${JSON.stringify(name)}`);
+    const entry: TreeEntry = { mode, kind, name, oid: content.toString('hex', nul + 1, end) };
+    if (entries) entries.set(name, entry);
+    else {
+      list.push(entry);
+      if (list.length > SMALL_TREE_MAX_ENTRIES) entries = new Map(list.map((each) => [each.name, each]));
+    }
     offset = end;
   }
-  return entries;
+  return entries ?? new SmallTree(list);
+}
+
+/** A tree of a few entries, in tree order, looked up by a scan (see SMALL_TREE_MAX_ENTRIES). */
+class SmallTree implements ReadonlyMap<string, TreeEntry> {
+  constructor(private readonly list: readonly TreeEntry[]) {}
+
+  get size(): number {
+    return this.list.length;
+  }
+
+  get(name: string): TreeEntry | undefined {
+    for (const entry of this.list) if (entry.name === name) return entry;
+    return undefined;
+  }
+
+  has(name: string): boolean {
+    return this.get(name) !== undefined;
+  }
+
+  values(): MapIterator<TreeEntry> {
+    return this.list.values();
+  }
+
+  keys(): MapIterator<string> {
+    return this.list.map((entry) => entry.name).values();
+  }
+
+  entries(): MapIterator<[string, TreeEntry]> {
+    return this.list.map((entry): [string, TreeEntry] => [entry.name, entry]).values();
+  }
+
+  [Symbol.iterator](): MapIterator<[string, TreeEntry]> {
+    return this.entries();
+  }
+
+  forEach(callback: (value: TreeEntry, key: string, map: ReadonlyMap<string, TreeEntry>) => void): void {
+    for (const entry of this.list) callback(entry, entry.name, this);
+  }
 }
 
 function malformed(path: string, offset: number, what: string): UnreadableTreeError {

@@ -44,6 +44,19 @@ describe('parseTree', () => {
     ]);
   });
 
+  it('reads small and large trees alike: lookups, order, size', () => {
+    for (const count of [1, 8, 9, 40]) {
+      const names = Array.from({ length: count }, (_, index) => `entry-${String(index).padStart(2, '0')}`);
+      const tree = parseTree(Buffer.concat(names.map((name) => entry('100644', name))), 20, 'x');
+      expect(tree.size).toBe(count);
+      expect([...tree.keys()]).toEqual(names);
+      expect([...tree].map(([name, { oid }]) => [name, oid])).toEqual(names.map((name) => [name, HASH_HEX]));
+      expect(tree.get(names[count - 1] as string)?.name).toBe(names[count - 1]);
+      expect(tree.has('missing')).toBe(false);
+      expect(new Map(tree).size).toBe(count);
+    }
+  });
+
   it('reads a name with a newline as the name it is (the reader decides what to do with it)', () => {
     expect([...parseTree(entry('100644', 'bad\nname'), 20, 'x').keys()]).toEqual(['bad\nname']);
   });
@@ -60,6 +73,22 @@ describe('parseTree', () => {
     ['a name with a slash', entry('100644', 'a/b'), /"\/"/],
     ['a name ..', entry('40000', '..'), /"\.\."/],
     ['a duplicate name', Buffer.concat([entry('100644', 'same'), entry('40000', 'same')]), /duplicate/],
+    [
+      'a duplicate name in a large tree',
+      Buffer.concat([
+        ...Array.from({ length: 12 }, (_, index) => entry('100644', `n${index}`)),
+        entry('100644', 'n3'),
+      ]),
+      /duplicate entry "n3"/,
+    ],
+    [
+      'a duplicate name where a small tree becomes a large one',
+      Buffer.concat([
+        ...Array.from({ length: 8 }, (_, index) => entry('100644', `n${index}`)),
+        entry('100644', 'n0'),
+      ]),
+      /duplicate entry "n0"/,
+    ],
     ['garbage after a good entry', Buffer.concat([entry('100644', 'good'), Buffer.from('xyz')]), /no space/],
   ];
   for (const [what, content, reason] of malformed) {
