@@ -80,6 +80,59 @@ export class CatFileBatch {
   }
 }
 
+const SPACE = 0x20;
+const TYPES = [...OBJECT_TYPES].map((type) => ({ type, bytes: Buffer.from(type, 'latin1') }));
+const MISSING_ENDINGS = [' missing', ' ambiguous'].map((ending) => Buffer.from(ending, 'latin1'));
+
+/** Whether `line` holds `expected` at `start` (a loop: a native call costs more for a few bytes). */
+function holds(line: Buffer, start: number, expected: Buffer): boolean {
+  if (start < 0 || start + expected.length > line.length) return false;
+  for (let index = 0; index < expected.length; index++) {
+    if (line[start + index] !== expected[index]) return false;
+  }
+  return true;
+}
+
+/**
+ * A header line `<oid> <type> <size>` in `line[start, end)`, or 'missing' for `<name> missing`
+ * (or ambiguous), or undefined when it is neither: taken apart byte by byte, one per object read,
+ * with no string made but the id.
+ */
+function parseHeader(
+  line: Buffer,
+  start: number,
+  end: number,
+): { oid: string; type: string; size: number } | 'missing' | undefined {
+  if (
+    MISSING_ENDINGS.some((ending) => end - ending.length >= start && holds(line, end - ending.length, ending))
+  ) {
+    return 'missing';
+  }
+  const idEnd = line.indexOf(SPACE, start);
+  if (idEnd < 0 || idEnd >= end || (idEnd - start !== 40 && idEnd - start !== 64)) return undefined;
+  const typeEnd = line.indexOf(SPACE, idEnd + 1);
+  if (typeEnd < 0 || typeEnd >= end) return undefined;
+  const type = TYPES.find(
+    ({ bytes }) => bytes.length === typeEnd - idEnd - 1 && holds(line, idEnd + 1, bytes),
+  )?.type;
+  if (!type) return undefined;
+  // A decimal size without leading zeros, as git writes it, and a safe integer (at most 15 digits).
+  const digits = end - typeEnd - 1;
+  if (digits < 1 || digits > 15 || (digits > 1 && line[typeEnd + 1] === 0x30)) return undefined;
+  let size = 0;
+  for (let index = typeEnd + 1; index < end; index++) {
+    const digit = (line[index] as number) - 0x30;
+    if (digit < 0 || digit > 9) return undefined;
+    size = size * 10 + digit;
+  }
+  return { oid: line.toString('latin1', start, idEnd), type, size };
+}
+
+/** A header line as an error message shows it. */
+function shownHeader(line: Buffer, start: number, end: number): string {
+  return line.toString('latin1', start, Math.min(end, start + 200));
+}
+
 /** The reads of one `readMany`, answered together: one promise per batch, not one per object. */
 class PendingBatch {
   readonly results: (ObjectRead | undefined)[];
@@ -208,39 +261,32 @@ class CatFileProcess {
         if (this.partialHeaderBytes > HEADER_MAX_BYTES) this.protocolError('a header line without end');
         return;
       }
-      let header: string;
-      if (this.partialHeaderBytes === 0) header = chunk.toString('latin1', offset, headerEnd);
-      else {
-        header = Buffer.concat([...this.partialHeader, chunk.subarray(offset, headerEnd)]).toString('latin1');
+      let header = chunk;
+      let headerStart = offset;
+      let headerStop = headerEnd;
+      if (this.partialHeaderBytes > 0) {
+        header = Buffer.concat([...this.partialHeader, chunk.subarray(offset, headerEnd)]);
+        headerStart = 0;
+        headerStop = header.length;
         this.partialHeader = [];
         this.partialHeaderBytes = 0;
       }
       offset = headerEnd + 1;
       const request = this.next();
       if (!request) {
-        this.protocolError(`an answer to no request: ${header.slice(0, 200)}`);
+        this.protocolError(`an answer to no request: ${shownHeader(header, headerStart, headerStop)}`);
         return;
       }
-      if (header.endsWith(' missing') || header.endsWith(' ambiguous')) {
+      const parsed = parseHeader(header, headerStart, headerStop);
+      if (parsed === 'missing') {
         request.batch.answer(request.index, undefined);
         continue;
       }
-      // `<oid> <type> <size>`, taken apart without a regular expression (one per object read).
-      const typeStart = header.indexOf(' ') + 1;
-      const sizeStart = header.indexOf(' ', typeStart) + 1;
-      const oid = header.slice(0, typeStart - 1);
-      const type = header.slice(typeStart, sizeStart - 1);
-      const sizeText = sizeStart > 0 ? header.slice(sizeStart) : '';
-      const size = Number(sizeText);
-      if (
-        (oid.length !== 40 && oid.length !== 64) ||
-        !OBJECT_TYPES.has(type) ||
-        !Number.isSafeInteger(size) ||
-        String(size) !== sizeText
-      ) {
-        this.protocolError(`unexpected output: ${header.slice(0, 200)}`);
+      if (!parsed) {
+        this.protocolError(`unexpected output: ${shownHeader(header, headerStart, headerStop)}`);
         return;
       }
+      const { oid, type, size } = parsed;
       const wanted = size <= request.maxBytes;
       if (wanted && chunk.length - offset >= size) {
         // All in this chunk: a view, not a copy (a cold read at Kuberpult scale is ~70k small
