@@ -213,7 +213,9 @@ class CatFileProcess {
   readMany(requests: readonly ObjectRequest[]): Promise<(ObjectRead | undefined)[]> {
     const answered = new Promise<(ObjectRead | undefined)[]>((resolve, reject) => {
       const batch = new PendingBatch(requests.length, resolve, reject);
-      for (const [index, { maxBytes }] of requests.entries()) this.pending.push({ maxBytes, batch, index });
+      for (let index = 0; index < requests.length; index++) {
+        this.pending.push({ maxBytes: (requests[index] as ObjectRequest).maxBytes, batch, index });
+      }
     });
     this.child.stdin.write(`${requests.map(({ name }) => `contents ${name}\n`).join('')}flush\n`);
     return answered;
