@@ -4,20 +4,20 @@
 // author-* headers never add a header line; an x-request-id that is not a plain token is replaced.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { base64, type Harness, startHarness } from '../support/appHarness.js';
-import type { Refs } from '../support/gitFixture.js';
+import type { SavedRefs } from '../support/gitFixture.js';
 import { WORLD } from './world.js';
 
 // One harness for the file; before every test the branch and the tags are put back.
 let h: Harness;
 let initialTip: string;
-let initialRefs: Refs;
+let initialRefs: SavedRefs;
 
 beforeAll(async () => {
   h = await startHarness(WORLD);
-  initialRefs = h.fixture.refs();
-  initialTip = initialRefs.get('refs/heads/main') as string;
+  initialRefs = h.fixture.saveRefs();
+  initialTip = initialRefs.refs.get('refs/heads/main') as string;
   // The world has the branch and no tag: a refused request leaves exactly that.
-  expect([...initialRefs.keys()]).toEqual(['refs/heads/main']);
+  expect([...initialRefs.refs.keys()]).toEqual(['refs/heads/main']);
 });
 
 afterAll(async () => {
@@ -35,8 +35,8 @@ const GOOD_LINK = 'https://ci.example.com/runs/42?attempt=1#log';
 const what = (response: Answer) => `${response.statusCode} ${response.body.slice(0, 300)}`;
 
 function expectRefused(response: Answer, statusCode = 400): void {
-  // The branch and every ref, in one git process: no commit, no tag.
-  const refs = h.fixture.refs();
+  // The branch and every ref: no commit, no tag.
+  const refs = h.fixture.refsSince(initialRefs);
   const wrote =
     refs.get('refs/heads/main') === initialTip
       ? ''

@@ -2,7 +2,7 @@
 import { afterAll, afterEach } from 'vitest';
 import { type App, type AppDependencies, buildApp } from '../../src/app.js';
 import { createManifestRepository, type ManifestRepository } from '../../src/manifest/repository.js';
-import { createFixtureRepo, type FixtureFiles, type FixtureRepo, type Refs } from './gitFixture.js';
+import { createFixtureRepo, type FixtureFiles, type FixtureRepo, type SavedRefs } from './gitFixture.js';
 
 export const FIXED_TIME = new Date('2026-11-26T10:00:00.000Z');
 
@@ -81,7 +81,7 @@ export function harnessPerWorld(): (
   files: FixtureFiles,
   options?: Omit<AppDependencies, 'repo'>,
 ) => Promise<Harness> {
-  const shared = new Map<string, Promise<{ harness: Harness; refs: Refs }>>();
+  const shared = new Map<string, Promise<{ harness: Harness; refs: SavedRefs }>>();
   const perTest = harnessPerTest();
   afterAll(async () => {
     const started = await Promise.allSettled(shared.values());
@@ -97,7 +97,7 @@ export function harnessPerWorld(): (
       harness.fixture.restoreRefs(refs);
       return harness;
     }
-    const starting = startHarness(files).then((harness) => ({ harness, refs: harness.fixture.refs() }));
+    const starting = startHarness(files).then((harness) => ({ harness, refs: harness.fixture.saveRefs() }));
     shared.set(key, starting);
     return (await starting).harness;
   };

@@ -11,6 +11,8 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
+  readFileSync,
   renameSync,
   rmSync,
   symlinkSync,
@@ -48,6 +50,13 @@ export interface StoredFile {
 /** Every ref and what it points to. */
 export type Refs = ReadonlyMap<string, string>;
 
+/** Every ref with what it points to, and the files git kept them in at that moment. */
+export interface SavedRefs {
+  readonly refs: Refs;
+  /** HEAD, packed-refs and every file under refs/, with their contents, as one string. */
+  readonly storage: string;
+}
+
 export interface FixtureRepo {
   /** The work tree (a non-bare repository). */
   readonly path: string;
@@ -65,13 +74,20 @@ export interface FixtureRepo {
    * when it is absent. Two git processes, however many files.
    */
   filesUnder(directory: string, commit?: string): Map<string, StoredFile>;
-  /** Every ref (the branch, tags, anything else) with the object it points to. */
+  /** Every ref (the branch, tags, anything else) with the object it points to, as git lists them. */
   refs(): Map<string, string>;
+  saveRefs(): SavedRefs;
   /**
-   * Puts every ref back to `refs` in one ref transaction (moved ones back, new ones deleted,
-   * deleted ones made again), and the work tree to the branch when commit() changed it.
+   * The refs now: the saved ones when the files git keeps refs in are byte for byte what they
+   * were (git reads the same refs from the same files; no process needed), else as git lists them.
    */
-  restoreRefs(refs: Refs): void;
+  refsSince(saved: SavedRefs): Refs;
+  /**
+   * Puts every ref back to the saved ones in one ref transaction (moved ones back, new ones
+   * deleted, deleted ones made again), and the work tree to the branch when commit() changed it.
+   * `now`: the refs as just read, when the caller has them.
+   */
+  restoreRefs(saved: SavedRefs, now?: Refs): void;
   cleanup(): Promise<void>;
 }
 
@@ -139,15 +155,22 @@ export async function createFixtureRepo(files: FixtureFiles = {}, branch = 'main
       }
       return refs;
     },
-    restoreRefs(refs) {
-      const now = repo.refs();
+    saveRefs() {
+      // The files first: a ref that moves between the two reads makes them disagree, never agree wrongly.
+      const storage = refStorage(join(path, '.git'));
+      return { refs: repo.refs(), storage };
+    },
+    refsSince(saved) {
+      return refStorage(join(path, '.git')) === saved.storage ? saved.refs : repo.refs();
+    },
+    restoreRefs(saved, now = repo.refsSince(saved)) {
       const lines: string[] = [];
       for (const [ref, oid] of now) {
-        const was = refs.get(ref);
+        const was = saved.refs.get(ref);
         if (was === undefined) lines.push(`delete ${ref} ${oid}`);
         else if (was !== oid) lines.push(`update ${ref} ${was} ${oid}`);
       }
-      for (const [ref, oid] of refs) if (!now.has(ref)) lines.push(`create ${ref} ${oid}`);
+      for (const [ref, oid] of saved.refs) if (!now.has(ref)) lines.push(`create ${ref} ${oid}`);
       if (lines.length > 0)
         git(path, ['update-ref', '--stdin'], ['start', ...lines, 'prepare', 'commit', ''].join('\n'));
       if (workTreeChanged) {
@@ -159,6 +182,29 @@ export async function createFixtureRepo(files: FixtureFiles = {}, branch = 'main
     cleanup: () => rm(path, { recursive: true, force: true }),
   };
   return repo;
+}
+
+/** HEAD, packed-refs and every file under refs/ (lock files too), each with its content, sorted. */
+function refStorage(gitDir: string): string {
+  const files: string[] = [];
+  const read = (relative: string) => {
+    try {
+      files.push(`${relative}\0${readFileSync(join(gitDir, relative), 'latin1')}`);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+  };
+  read('HEAD');
+  read('packed-refs');
+  const walk = (relative: string) => {
+    for (const entry of readdirSync(join(gitDir, relative), { withFileTypes: true })) {
+      const child = `${relative}/${entry.name}`;
+      if (entry.isDirectory()) walk(child);
+      else read(child);
+    }
+  };
+  walk('refs');
+  return files.sort().join('\0\0');
 }
 
 /** The contents of these blobs, in one `git cat-file --batch`. */
