@@ -61,7 +61,7 @@ export interface FixtureRepo {
   /** The work tree (a non-bare repository). */
   readonly path: string;
   git(args: string[], input?: string): string;
-  /** The commit the branch points to. */
+  /** The commit the branch points to (no git process when git's ref files did not change since the last call). */
   tip(): string;
   /** Commits files (and deletions) the way a person would, outside the service. */
   commit(files: FixtureFiles, options?: { delete?: string[]; message?: string }): string;
@@ -101,10 +101,19 @@ export async function createFixtureRepo(files: FixtureFiles = {}, branch = 'main
   // Symlinks stay symlinks, their targets as they are; files get the times of now, as if just written.
   cpSync(templateOf(files, branch), path, { recursive: true, verbatimSymlinks: true });
   let workTreeChanged = false;
+  let lastTip: { readonly storage: string; readonly tip: string } | undefined;
   const repo: FixtureRepo = {
     path,
     git: (args, input) => git(path, args, input),
-    tip: () => git(path, ['rev-parse', `refs/heads/${branch}`]).trim(),
+    tip() {
+      // The same ref files are the same tip: git is asked again only when they changed (read
+      // before and after it answers, so that a ref moving meanwhile is never remembered).
+      const before = refStorage(join(path, '.git'));
+      if (before === lastTip?.storage) return lastTip.tip;
+      const tip = git(path, ['rev-parse', `refs/heads/${branch}`]).trim();
+      lastTip = refStorage(join(path, '.git')) === before ? { storage: before, tip } : undefined;
+      return tip;
+    },
     commit(more, options = {}) {
       workTreeChanged = true;
       writeFilesSync(path, more);
