@@ -5,11 +5,11 @@
 import { applyPatch, parsePatch } from 'diff';
 import { describe, expect, it } from 'vitest';
 import type { ChainChanges } from '../../src/manifest/repository.js';
-import { harnessPerTest } from '../support/appHarness.js';
+import { harnessPerWorld } from '../support/appHarness.js';
 import { layoutFiles, manifestContent } from '../support/layout.js';
 import { PROD_PROGNOSIS, WORLD } from './world.js';
 
-const start = harnessPerTest();
+const start = harnessPerWorld();
 
 const PROD = '/api/environment-groups/prod/releasetrain/prognosis';
 const PROD_TRAIN = '/api/environment-groups/prod/releasetrain';
