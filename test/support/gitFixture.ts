@@ -99,7 +99,7 @@ export async function createFixtureRepo(files: FixtureFiles = {}, branch = 'main
   const path = await mkdtemp(join(tmpdir(), 'trainyard-test-'));
   created.push(path);
   // Symlinks stay symlinks, their targets as they are; files get the times of now, as if just written.
-  cpSync(templateOf(files, branch), path, { recursive: true, verbatimSymlinks: true });
+  copyTemplate(templateOf(files, branch), path);
   let workTreeChanged = false;
   let lastTip: { readonly storage: string; readonly tip: string } | undefined;
   const repo: FixtureRepo = {
@@ -248,34 +248,64 @@ const templates = (() => {
 
 /**
  * The template repo of these files on this branch: a work tree with one commit of them (none
- * without files), as a person would make it. Test workers share it; the first to finish building
- * it moves it into place, the others use that one.
+ * without files), as a person would make it.
  */
 function templateOf(files: FixtureFiles, branch: string): string {
+  return cachedTemplate(`work-${keyOf(files, branch)}`, (building) => {
+    git(building, ['init', '--quiet', `--initial-branch=${branch}`]);
+    // The repo's own settings, written into its config file as `git config` would (a section may
+    // appear twice in a config file): four processes fewer per template.
+    appendFileSync(
+      join(building, '.git', 'config'),
+      '[user]\n\tname = Fixture Author\n\temail = fixture@example.com\n[gc]\n\tauto = 0\n[core]\n\tsymlinks = true\n',
+    );
+    if (Object.keys(files).length > 0) {
+      writeFilesSync(building, files);
+      git(building, ['add', '-A']);
+      git(building, ['commit', '--quiet', '--allow-empty', '-m', 'fixture']);
+    }
+  });
+}
+
+/**
+ * A bare repository (gc.auto 0) that the fixture repo of these files was pushed to (its branch
+ * `main`), as a person seeds a git server; none pushed without files. Built once per test run.
+ */
+export function seededBareTemplate(files: FixtureFiles): string {
+  return cachedTemplate(`bare-${keyOf(files, 'main')}`, (building) => {
+    git(building, ['init', '--quiet', '--bare', '--initial-branch=main']);
+    appendFileSync(join(building, 'config'), '[gc]\n\tauto = 0\n');
+    if (Object.keys(files).length > 0) git(templateOf(files, 'main'), ['push', '--quiet', building, 'main']);
+  });
+}
+
+/** Copies a template (seededBareTemplate) to `path`, an empty directory: symlinks as they are, files as if just written. */
+export function copyTemplate(template: string, path: string): void {
+  cpSync(template, path, { recursive: true, verbatimSymlinks: true });
+}
+
+function keyOf(files: FixtureFiles, branch: string): string {
   const entries = Object.entries(files).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  const key = createHash('sha256')
+  return createHash('sha256')
     .update(JSON.stringify([branch, entries]))
     .digest('hex')
     .slice(0, 32);
-  const template = join(templates, key);
+}
+
+/**
+ * The directory `name` of the run's templates, built by `build` (in an empty directory) when it is
+ * not there yet. Test workers share it; the first to finish building it moves it into place, the
+ * others use that one.
+ */
+function cachedTemplate(name: string, build: (building: string) => void): string {
+  const template = join(templates, name);
   if (existsSync(template)) return template;
   const building = mkdtempSync(join(templates, 'building-'));
-  git(building, ['init', '--quiet', `--initial-branch=${branch}`]);
-  // The repo's own settings, written into its config file as `git config` would (a section may
-  // appear twice in a config file): four processes fewer per template.
-  appendFileSync(
-    join(building, '.git', 'config'),
-    '[user]\n\tname = Fixture Author\n\temail = fixture@example.com\n[gc]\n\tauto = 0\n[core]\n\tsymlinks = true\n',
-  );
-  if (entries.length > 0) {
-    writeFilesSync(building, files);
-    git(building, ['add', '-A']);
-    git(building, ['commit', '--quiet', '--allow-empty', '-m', 'fixture']);
-  }
   try {
+    build(building);
     renameSync(building, template);
   } catch (error) {
-    // Another worker built it meanwhile.
+    // Another worker built it meanwhile, or building failed.
     rmSync(building, { recursive: true, force: true });
     if (!existsSync(template)) throw error;
   }
