@@ -13,6 +13,7 @@ import { parsePolicy } from '../../src/auth/policy.js';
 import { parseTeamsFile } from '../../src/auth/teams.js';
 import { TokenStore } from '../../src/auth/tokens.js';
 import { type Harness, harnessPerTest, startHarness } from '../support/appHarness.js';
+import type { SavedRefs } from '../support/gitFixture.js';
 import { expectError, expectOneCommit } from '../support/httpExpectations.js';
 import { LOCK_DEFAULTS, layoutFiles } from '../support/layout.js';
 import { fieldsBody } from '../support/multipart.js';
@@ -434,6 +435,7 @@ function send(h: Pick<Harness, 'app'>, sent: Sent, headers: Record<string, strin
 
 describe('an authorization matrix generated from the policy', () => {
   let h: Harness;
+  let saved: SavedRefs;
   let initial: string;
 
   beforeAll(async () => {
@@ -441,6 +443,7 @@ describe('an authorization matrix generated from the policy', () => {
       authenticator,
       permissions: new Permissions(parsePolicy(POLICY_TEXT, 'policy.csv')),
     });
+    saved = h.fixture.saveRefs();
     initial = h.fixture.tip();
   });
 
@@ -491,7 +494,7 @@ describe('an authorization matrix generated from the policy', () => {
     cells.map((cell, index) => ({ ...cell, index, label: `${cell.identity.key}: ${cell.request.name}` })),
   )('$label', async ({ identity, request, index }) => {
     // Every cell starts on the same commit.
-    h.fixture.git(['update-ref', 'refs/heads/main', initial]);
+    h.fixture.restoreRefs(saved);
     const requestId = `matrix-${index}`;
     const response = await send(h, request.request, as(identity, requestId));
     const refused = refusedEnvironment(identity, request);
@@ -512,7 +515,7 @@ describe('an authorization matrix generated from the policy', () => {
   });
 
   it('lets everyone with an identity read: prognoses and the overview need no permission', async () => {
-    h.fixture.git(['update-ref', 'refs/heads/main', initial]);
+    h.fixture.restoreRefs(saved);
     for (const url of [
       '/api/environments/staging/releasetrain/prognosis',
       '/api/environment-groups/prod/releasetrain/prognosis',
@@ -532,7 +535,7 @@ describe('an authorization matrix generated from the policy', () => {
   });
 
   it('refuses a request without a valid token with 401 before any permission is looked at', async () => {
-    h.fixture.git(['update-ref', 'refs/heads/main', initial]);
+    h.fixture.restoreRefs(saved);
     for (const headers of [{}, { authorization: 'Bearer not-a-known-token' }]) {
       const response = await h.app.inject({
         method: 'PUT',
@@ -547,7 +550,7 @@ describe('an authorization matrix generated from the policy', () => {
   });
 
   it('writes nothing of a group train when one environment of the group is refused', async () => {
-    h.fixture.git(['update-ref', 'refs/heads/main', initial]);
+    h.fixture.restoreRefs(saved);
     const response = await h.app.inject({
       method: 'PUT',
       url: '/api/environment-groups/prod/releasetrain',
@@ -580,7 +583,7 @@ describe('an authorization matrix generated from the policy', () => {
       ['staging', { upstream: { environment: 'dev' }, environmentGroup: 'prod' }, 'staging', 'staging'],
     ];
     for (const [environment, config, refused, group] of attempts) {
-      h.fixture.git(['update-ref', 'refs/heads/main', initial]);
+      h.fixture.restoreRefs(saved);
       const response = await h.app.inject({
         method: 'POST',
         url: `/api/environments/${environment}`,
@@ -596,7 +599,7 @@ describe('an authorization matrix generated from the policy', () => {
       expect(h.fixture.tip()).toBe(initial);
     }
     // Staying in prod is allowed.
-    h.fixture.git(['update-ref', 'refs/heads/main', initial]);
+    h.fixture.restoreRefs(saved);
     const response = await h.app.inject({
       method: 'POST',
       url: '/api/environments/prod-de',
@@ -695,10 +698,11 @@ describe('without a policy', () => {
 
   it('lets every identified caller write', async () => {
     const h = await start(MATRIX_WORLD, { authenticator, permissions: new Permissions() });
+    const saved = h.fixture.saveRefs();
     const initial = h.fixture.tip();
     for (const [index, request] of REQUESTS.entries()) {
       // Each request expects the fixture's state.
-      h.fixture.git(['update-ref', 'refs/heads/main', initial]);
+      h.fixture.restoreRefs(saved);
       const requestId = `open-${index}`;
       const response = await send(h, request.request, as(EVE, requestId));
       expect(response.statusCode, `${request.name}: ${response.body}`).toBe(request.status);

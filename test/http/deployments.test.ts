@@ -1,10 +1,10 @@
 // Deploying one app by hand (http-api.md "Deployments and reading", manifest-repo.md "Writing rules").
 import { describe, expect, it } from 'vitest';
-import { FIXED_TIME, type Harness, harnessPerTest } from '../support/appHarness.js';
+import { FIXED_TIME, type Harness, harnessPerWorld } from '../support/appHarness.js';
 import { AUTHOR, AUTHOR_HEADERS, expectError, expectOneCommit } from '../support/httpExpectations.js';
 import { LOCK_DEFAULTS, layoutFiles, manifestContent } from '../support/layout.js';
 
-const start = harnessPerTest();
+const start = harnessPerWorld();
 
 const changedSince = (h: Harness, before: string) =>
   h.fixture.git(['diff', '--name-only', before, 'main']).trim().split('\n');

@@ -3,11 +3,11 @@
 import { describe, expect, it } from 'vitest';
 import { Permissions } from '../../src/auth/permissions.js';
 import { parsePolicy } from '../../src/auth/policy.js';
-import { type Harness, harnessPerTest } from '../support/appHarness.js';
+import { type Harness, harnessPerWorld } from '../support/appHarness.js';
 import { AUTHOR, AUTHOR_HEADERS, expectError, expectOneCommit } from '../support/httpExpectations.js';
 import { layoutFiles } from '../support/layout.js';
 
-const start = harnessPerTest();
+const start = harnessPerWorld();
 
 const ENVS = ['dev', 'staging', 'qa', 'prod-de', 'prod-fr'];
 

@@ -1,11 +1,11 @@
 // Creating and replacing environments (http-api.md "Environments", manifest-repo.md "config.json").
 import { describe, expect, it } from 'vitest';
-import { harnessPerTest } from '../support/appHarness.js';
+import { harnessPerWorld } from '../support/appHarness.js';
 import { AUTHOR_HEADERS, expectError, expectOneCommit } from '../support/httpExpectations.js';
 import { layoutFiles } from '../support/layout.js';
 import { fieldsBody } from '../support/multipart.js';
 
-const start = harnessPerTest();
+const start = harnessPerWorld();
 
 const BOUNDARY = '----TrainyardFormBoundary4f2a';
 

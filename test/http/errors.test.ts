@@ -1,11 +1,12 @@
 import { type AddressInfo, connect } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
-import { base64, type Harness, startHarness } from '../support/appHarness.js';
+import { describe, expect, it } from 'vitest';
+import { base64, type Harness, harnessPerWorld } from '../support/appHarness.js';
 import { layoutFiles } from '../support/layout.js';
 import { WORLD } from './world.js';
 
 let harness: Harness;
-afterEach(async () => harness?.close());
+// One harness per world for the file, its refs put back before each test that starts it.
+const start = harnessPerWorld();
 
 function expectError(response: { statusCode: number; json(): unknown }, statusCode: number, code: string) {
   expect(response.statusCode).toBe(statusCode);
@@ -29,7 +30,7 @@ describe('invalid input is a 400 that writes nothing', () => {
   ];
   for (const target of badTargets) {
     it(`rejects the target name ${JSON.stringify(target)}`, async () => {
-      harness = await startHarness(WORLD);
+      harness = await start(WORLD);
       const before = harness.fixture.tip();
       for (const [method, url] of [
         ['GET', `/api/environments/${target}/releasetrain/prognosis`],
@@ -46,7 +47,7 @@ describe('invalid input is a 400 that writes nothing', () => {
   }
 
   it('rejects an invalid team', async () => {
-    harness = await startHarness(WORLD);
+    harness = await start(WORLD);
     const response = await harness.app.inject({
       url: '/api/environments/prod/releasetrain/prognosis?team=Shop%0A',
     });
@@ -60,7 +61,7 @@ describe('invalid input is a 400 that writes nothing', () => {
     '',
   ]) {
     it(`rejects the ciLink ${JSON.stringify(ciLink)}`, async () => {
-      harness = await startHarness(WORLD);
+      harness = await start(WORLD);
       const before = harness.fixture.tip();
       const response = await harness.app.inject({
         method: 'PUT',
@@ -73,7 +74,7 @@ describe('invalid input is a 400 that writes nothing', () => {
   }
 
   it('rejects a body that is not JSON', async () => {
-    harness = await startHarness(WORLD);
+    harness = await start(WORLD);
     const response = await harness.app.inject({
       method: 'PUT',
       url: '/api/environments/prod-ca/releasetrain',
@@ -84,7 +85,7 @@ describe('invalid input is a 400 that writes nothing', () => {
   });
 
   it('rejects a body of another content type with 415', async () => {
-    harness = await startHarness(WORLD);
+    harness = await start(WORLD);
     const before = harness.fixture.tip();
     const response = await harness.app.inject({
       method: 'PUT',
@@ -97,7 +98,7 @@ describe('invalid input is a 400 that writes nothing', () => {
   });
 
   it('rejects a multipart train body with 415, even one that names a ciLink', async () => {
-    harness = await startHarness(WORLD);
+    harness = await start(WORLD);
     const before = harness.fixture.tip();
     const boundary = 'b0undary';
     const response = await harness.app.inject({
@@ -111,7 +112,7 @@ describe('invalid input is a 400 that writes nothing', () => {
   });
 
   it('rejects a body over 1 MiB with 413', async () => {
-    harness = await startHarness(WORLD);
+    harness = await start(WORLD);
     const response = await harness.app.inject({
       method: 'PUT',
       url: '/api/environments/prod-ca/releasetrain',
@@ -128,7 +129,7 @@ describe('invalid input is a 400 that writes nothing', () => {
     ['author-name', Buffer.from([0xff, 0xfe]).toString('base64')],
   ]) {
     it(`rejects the ${header} header ${JSON.stringify(value)}`, async () => {
-      harness = await startHarness(WORLD);
+      harness = await start(WORLD);
       const before = harness.fixture.tip();
       const response = await harness.app.inject({
         method: 'PUT',
@@ -141,7 +142,7 @@ describe('invalid input is a 400 that writes nothing', () => {
   }
 
   it('accepts base64 author headers without padding and in the URL-safe alphabet', async () => {
-    harness = await startHarness(WORLD);
+    harness = await start(WORLD);
     const response = await harness.app.inject({
       method: 'PUT',
       url: '/api/environments/prod-ca/releasetrain',
@@ -159,7 +160,7 @@ describe('invalid input is a 400 that writes nothing', () => {
 
 describe('unknown targets and routes', () => {
   it('answers 404 naming an unknown environment', async () => {
-    harness = await startHarness(WORLD);
+    harness = await start(WORLD);
     const body = expectError(
       await harness.app.inject({ method: 'PUT', url: '/api/environments/nowhere/releasetrain' }),
       404,
@@ -169,7 +170,7 @@ describe('unknown targets and routes', () => {
   });
 
   it('answers 404 for a group that has no environment, even when an environment has that name', async () => {
-    harness = await startHarness(WORLD);
+    harness = await start(WORLD);
     const body = expectError(
       await harness.app.inject({ url: '/api/environment-groups/staging/releasetrain/prognosis' }),
       404,
@@ -179,7 +180,7 @@ describe('unknown targets and routes', () => {
   });
 
   it('answers 404 on an empty repository', async () => {
-    harness = await startHarness({});
+    harness = await start({});
     expectError(
       await harness.app.inject({ url: '/api/environments/dev/releasetrain/prognosis' }),
       404,
@@ -188,7 +189,7 @@ describe('unknown targets and routes', () => {
   });
 
   it('answers 405 with Allow for a known path and another method', async () => {
-    harness = await startHarness(WORLD);
+    harness = await start(WORLD);
     const put = await harness.app.inject({ method: 'POST', url: '/api/environments/dev/releasetrain' });
     expectError(put, 405, 'METHOD_NOT_ALLOWED');
     expect(put.headers.allow).toBe('PUT');
@@ -201,7 +202,7 @@ describe('unknown targets and routes', () => {
   });
 
   it('answers 404 for an unknown path', async () => {
-    harness = await startHarness(WORLD);
+    harness = await start(WORLD);
     expectError(await harness.app.inject({ url: '/api/nothing-here' }), 404, 'NOT_FOUND');
   });
 });
@@ -213,7 +214,7 @@ describe('corrupt data', () => {
   };
 
   it('is a 500 MANIFEST_REPO_CORRUPT naming the file inside the repo, without host paths or stacks', async () => {
-    harness = await startHarness(corrupt);
+    harness = await start(corrupt);
     const response = await harness.app.inject({ url: '/api/environments/prod-de/releasetrain/prognosis' });
     const body = expectError(response, 500, 'MANIFEST_REPO_CORRUPT');
     expect(body.message).toContain('environments/prod-de/config.json');
@@ -222,14 +223,14 @@ describe('corrupt data', () => {
   });
 
   it('leaves the environments that do not need the file working', async () => {
-    harness = await startHarness(corrupt);
+    harness = await start(corrupt);
     const response = await harness.app.inject({ url: '/api/environments/prod-ca/releasetrain/prognosis' });
     expect(response.statusCode).toBe(200);
   });
 
   it('aborts a whole group train when one environment is corrupt: no commit', async () => {
     // prod-ca alone would deploy; an app lock of prod-jp's... here: a version symlink pointing outside.
-    harness = await startHarness({
+    harness = await start({
       ...WORLD,
       ...layoutFiles({
         environments: {
@@ -251,7 +252,7 @@ describe('corrupt data', () => {
 
 describe('strict input: what the service does not know is refused, not dropped', () => {
   it('an unknown body field is a 400 naming it, and writes nothing', async () => {
-    harness = await startHarness(WORLD);
+    harness = await start(WORLD);
     const before = harness.fixture.tip();
     const json = { 'content-type': 'application/json' };
     for (const [method, url, payload] of [
@@ -281,7 +282,7 @@ describe('strict input: what the service does not know is refused, not dropped',
   });
 
   it('an unknown query key is a 400 naming it, and writes nothing; the known keys still work', async () => {
-    harness = await startHarness(WORLD);
+    harness = await start(WORLD);
     const before = harness.fixture.tip();
     for (const [method, url, unknown] of [
       ['GET', '/api/environments/prod/releasetrain/prognosis?tem=shop', 'tem'],
@@ -309,7 +310,7 @@ describe('strict input: what the service does not know is refused, not dropped',
     ['U+2069 POP DIRECTIONAL ISOLATE', '\u2069'],
   ] as const) {
     it(`refuses an author name or email with ${what}, as it refuses a line break`, async () => {
-      harness = await startHarness(WORLD);
+      harness = await start(WORLD);
       const before = harness.fixture.tip();
       for (const [header, value] of [
         ['author-name', `Eve ${character}nimdA`],
@@ -331,7 +332,7 @@ describe('long URLs and headers: a short JSON error with a code, never the URL e
   const LONG = 'a'.repeat(6000);
 
   it('a 6,000-character path name is a short 400 INVALID_INPUT', async () => {
-    harness = await startHarness(WORLD);
+    harness = await start(WORLD);
     for (const [method, url] of [
       ['GET', `/api/environments/${LONG}/releasetrain/prognosis`],
       ['PUT', `/api/environments/${LONG}/releasetrain`],
@@ -346,7 +347,7 @@ describe('long URLs and headers: a short JSON error with a code, never the URL e
   });
 
   it('an unknown path of 6,000 characters is a short 404, and a path that is not URL encoding a 400', async () => {
-    harness = await startHarness(WORLD);
+    harness = await start(WORLD);
     const long = await harness.app.inject({ url: `/api/${LONG}` });
     expectError(long, 404, 'NOT_FOUND');
     expect(long.body.length).toBeLessThan(300);
@@ -357,7 +358,7 @@ describe('long URLs and headers: a short JSON error with a code, never the URL e
   });
 
   it('headers (or a request line) over the limit are a 431 HEADERS_TOO_LARGE in JSON, over a real socket', async () => {
-    harness = await startHarness(WORLD);
+    harness = await start(WORLD);
     await harness.app.listen({ port: 0, host: '127.0.0.1' });
     const { port } = harness.app.server.address() as AddressInfo;
     for (const request of [

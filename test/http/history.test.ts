@@ -1,10 +1,10 @@
 // GET /api/history (security.md "Audit"): the writes of the API, read back from the git log.
 import { describe, expect, it } from 'vitest';
-import { base64, FIXED_TIME, type Harness, harnessPerTest } from '../support/appHarness.js';
+import { base64, FIXED_TIME, type Harness, harnessPerWorld } from '../support/appHarness.js';
 import { COMMITTER, expectError } from '../support/httpExpectations.js';
 import { layoutFiles } from '../support/layout.js';
 
-const start = harnessPerTest();
+const start = harnessPerWorld();
 
 const ENVS = ['dev', 'staging', 'prod'];
 
@@ -301,6 +301,8 @@ describe('GET /api/history', () => {
       { 'environments/dev/locks/odd/message': 'odder' },
       { message: 'Release Trains are fun' },
     );
+    // The harness is the world's for the next test too.
+    h.fixture.git(['config', 'user.name', 'Fixture Author']);
     const [newest, older] = await history(h, '?limit=2');
     expect(newest).toMatchObject({ commitId: lookalike, kind: 'other', author: { name: 'Ünï Cödé' } });
     expect(older).toMatchObject({

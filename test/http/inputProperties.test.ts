@@ -11,6 +11,7 @@ import fc from 'fast-check';
 import type { InjectOptions } from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { type Harness, startHarness } from '../support/appHarness.js';
+import type { SavedRefs } from '../support/gitFixture.js';
 import { type FormPart, multipartBody } from '../support/multipart.js';
 import { WORLD } from './world.js';
 
@@ -247,38 +248,14 @@ interface Allowed {
 }
 
 class RepoWatch {
+  readonly saved: SavedRefs;
   readonly initial: Refs;
   readonly initialTip: string;
 
   constructor(readonly h: Harness) {
-    this.initial = this.refs();
-    this.initialTip = h.fixture.tip();
-  }
-
-  refs(): Refs {
-    const refs = new Map<string, string>();
-    for (const line of this.h.fixture
-      .git(['for-each-ref', '--format=%(objectname) %(refname)'])
-      .split('\n')) {
-      if (line === '') continue;
-      const space = line.indexOf(' ');
-      refs.set(line.slice(space + 1), line.slice(0, space));
-    }
-    return refs;
-  }
-
-  /** Puts the branch back and removes new refs (a ref transaction: all or nothing). */
-  reset(now: Refs): void {
-    const lines = ['start'];
-    for (const [ref, oid] of now) {
-      const was = this.initial.get(ref);
-      if (was === undefined) lines.push(`delete ${ref} ${oid}`);
-      else if (was !== oid) lines.push(`update ${ref} ${was} ${oid}`);
-    }
-    for (const [ref, oid] of this.initial) if (!now.has(ref)) lines.push(`create ${ref} ${oid}`);
-    if (lines.length === 1) return;
-    lines.push('prepare', 'commit', '');
-    this.h.fixture.git(['update-ref', '--stdin'], lines.join('\n'));
+    this.saved = h.fixture.saveRefs();
+    this.initial = this.saved.refs;
+    this.initialTip = this.initial.get('refs/heads/main') as string;
   }
 
   /** Sends the request, checks properties (a), (b) and (c), and puts the repo back. */
@@ -288,7 +265,7 @@ class RepoWatch {
     transport: Transport = (injected) => this.h.app.inject(injected),
   ): Promise<Answer> {
     const response = await transport(request);
-    const now = this.refs();
+    const now = this.h.fixture.refsSince(this.saved);
     try {
       const what = `${describeRequest(request)} -> ${response.statusCode} ${response.body.slice(0, 300)}`;
       for (const ref of now.keys()) {
@@ -315,14 +292,40 @@ class RepoWatch {
       if (tip !== this.initialTip) this.checkCommit(what, permitted, response);
       return response;
     } finally {
-      this.reset(now);
+      // The branch back, new refs removed (a ref transaction: all or nothing).
+      this.h.fixture.restoreRefs(this.saved, now);
     }
   }
 
   private checkCommit(what: string, permitted: Allowed, response: Answer): void {
     const git = (args: string[]) => this.h.fixture.git(args);
-    expect(git(['rev-list', '--count', `${this.initialTip}..main`]).trim(), `one commit: ${what}`).toBe('1');
-    const changed = git(['diff', '--name-only', '-z', '--no-renames', this.initialTip, 'main'])
+    // One author, one committer (the service), nothing else in the header; its one parent is the
+    // initial tip: exactly one commit.
+    const raw = git(['cat-file', 'commit', 'main']);
+    const header = raw.slice(0, raw.indexOf('\n\n')).split('\n');
+    expect(
+      header.map((line) => line.split(' ')[0]),
+      `commit header: ${what}`,
+    ).toEqual(['tree', 'parent', 'author', 'committer']);
+    expect(header[1], `one commit: ${what}`).toBe(`parent ${this.initialTip}`);
+    expect(header[2]).toMatch(/^author [^<>\n]* <[^<>\n]*> \d+ \+0000$/);
+    expect(header[3]).toMatch(new RegExp(`^committer ${COMMITTER} \\d+ \\+0000$`));
+    // The trailers as git reads them and the paths the commit changes (against that parent), in
+    // one process: `<trailers>\0`, then `\n` and each path followed by \0.
+    const log = git([
+      'log',
+      '-1',
+      '-z',
+      '--no-renames',
+      '--name-only',
+      '--format=%(trailers:only,unfold)',
+      'main',
+    ]);
+    const end = log.indexOf('\0');
+    const trailerText = log.slice(0, end);
+    const changed = log
+      .slice(end + 1)
+      .replace(/^\n/, '')
       .split('\0')
       .filter((path) => path !== '');
     expect(changed.length, `a commit that changes nothing: ${what}`).toBeGreaterThan(0);
@@ -337,21 +340,9 @@ class RepoWatch {
         `path ${JSON.stringify(path)} is outside ${JSON.stringify(permitted.prefixes)}: ${what}`,
       ).toBe(true);
     }
-    // One author, one committer (the service), nothing else in the header.
-    const raw = git(['cat-file', 'commit', 'main']);
-    const header = raw.slice(0, raw.indexOf('\n\n')).split('\n');
-    expect(
-      header.map((line) => line.split(' ')[0]),
-      `commit header: ${what}`,
-    ).toEqual(['tree', 'parent', 'author', 'committer']);
-    expect(header[1]).toBe(`parent ${this.initialTip}`);
-    expect(header[2]).toMatch(/^author [^<>\n]* <[^<>\n]*> \d+ \+0000$/);
-    expect(header[3]).toMatch(new RegExp(`^committer ${COMMITTER} \\d+ \\+0000$`));
     // The trailers the request should have made, and no other.
     const requestId = String(response.headers['x-request-id']);
-    const trailers = git(['log', '-1', '--format=%(trailers:only,unfold)', 'main'])
-      .split('\n')
-      .filter((line) => line !== '');
+    const trailers = trailerText.split('\n').filter((line) => line !== '');
     expect(trailers, `trailers: ${what}`).toEqual(permitted.trailers(requestId));
   }
 }

@@ -1,7 +1,7 @@
 // Locks of all four kinds, on both of Kuberpult's paths of each (http-api.md "Locks",
 // manifest-repo.md lock files, release-train.md "Releases and locks that trains depend on").
 import { describe, expect, it } from 'vitest';
-import { FIXED_TIME, type Harness, harnessPerTest } from '../support/appHarness.js';
+import { FIXED_TIME, type Harness, harnessPerWorld } from '../support/appHarness.js';
 import type { FixtureFiles } from '../support/gitFixture.js';
 import {
   AUTHOR,
@@ -12,14 +12,13 @@ import {
 } from '../support/httpExpectations.js';
 import { LOCK_DEFAULTS, layoutFiles } from '../support/layout.js';
 
-const start = harnessPerTest();
+const start = harnessPerWorld();
 
 const CREATED_AT = FIXED_TIME.toISOString();
 
 /** The files of a directory at the tip, relative to it, sorted. */
 function filesUnder(h: Harness, directory: string): string[] {
-  const out = h.fixture.git(['ls-tree', '-r', '--name-only', 'main', '--', `${directory}/`]).trim();
-  return out === '' ? [] : out.split('\n').map((path) => path.slice(directory.length + 1));
+  return [...h.fixture.filesUnder(directory).keys()];
 }
 
 const ALL = ['dev', 'staging', 'prod-de', 'prod-fr'];
@@ -164,7 +163,18 @@ for (const lockKind of KINDS) {
         const written: string[] = [];
         for (const parent of lockKind.parents) {
           const directory = `${parent}/audit-2026`;
-          expect(filesUnder(h, directory)).toEqual([
+          // Every file of the lock, byte for byte, each a plain file.
+          const file = (content: string) => ({ mode: '100644 blob', content });
+          const files = h.fixture.filesUnder(directory);
+          expect(Object.fromEntries(files)).toEqual({
+            ci_link: file('https://ci.example.com/runs/7?x=1'),
+            created_at: file(CREATED_AT),
+            created_by_email: file(AUTHOR.email),
+            created_by_name: file(AUTHOR.name),
+            message: file(message),
+            suggested_lifetime: file('2d'),
+          });
+          expect([...files.keys()]).toEqual([
             'ci_link',
             'created_at',
             'created_by_email',
@@ -172,14 +182,7 @@ for (const lockKind of KINDS) {
             'message',
             'suggested_lifetime',
           ]);
-          expect(h.fixture.show(`${directory}/message`)).toBe(message);
-          expect(h.fixture.show(`${directory}/created_by_name`)).toBe(AUTHOR.name);
-          expect(h.fixture.show(`${directory}/created_by_email`)).toBe(AUTHOR.email);
-          expect(h.fixture.show(`${directory}/created_at`)).toBe(CREATED_AT);
-          expect(h.fixture.show(`${directory}/ci_link`)).toBe('https://ci.example.com/runs/7?x=1');
-          expect(h.fixture.show(`${directory}/suggested_lifetime`)).toBe('2d');
-          expect(h.fixture.modeOf(`${directory}/message`)).toBe('100644 blob');
-          written.push(...filesUnder(h, directory).map((file) => `${directory}/${file}`));
+          written.push(...[...files.keys()].map((name) => `${directory}/${name}`));
         }
         // Nothing but the lock files changed.
         expect(h.fixture.git(['diff', '--name-only', before, 'main']).trim().split('\n')).toEqual(
@@ -225,16 +228,11 @@ for (const lockKind of KINDS) {
           h.fixture.git(['log', '-1', '--format=%(trailers:key=Ci-Link,valueonly)', 'main']).trim(),
         ).toBe('');
         for (const parent of lockKind.parents) {
-          const directory = `${parent}/freeze`;
-          expect(filesUnder(h, directory)).toEqual([
-            'created_at',
-            'created_by_email',
-            'created_by_name',
-            'message',
-          ]);
-          expect(h.fixture.show(`${directory}/message`)).toBe('second');
-          expect(h.fixture.show(`${directory}/created_by_name`)).toBe(DEFAULT_AUTHOR.name);
-          expect(h.fixture.show(`${directory}/created_by_email`)).toBe(DEFAULT_AUTHOR.email);
+          const files = h.fixture.filesUnder(`${parent}/freeze`);
+          expect([...files.keys()]).toEqual(['created_at', 'created_by_email', 'created_by_name', 'message']);
+          expect(files.get('message')?.content).toBe('second');
+          expect(files.get('created_by_name')?.content).toBe(DEFAULT_AUTHOR.name);
+          expect(files.get('created_by_email')?.content).toBe(DEFAULT_AUTHOR.email);
         }
       });
 
@@ -665,17 +663,15 @@ describe('removing a lock', () => {
         environments.map((environment) => `environments/${environment}/applications/checkout/queued_version`),
       );
       for (const environment of environments) {
-        const apps = `environments/${environment}/applications`;
-        expect(h.fixture.modeOf(`${apps}/checkout/queued_version`)).toBeUndefined();
-        expect(h.fixture.show(`${apps}/checkout/version`)).toBe(
-          '../../../../applications/checkout/releases/1',
-        );
-        expect(h.fixture.modeOf(`${apps}/cart/queued_version`)).toBe('120000 blob');
-        expect(h.fixture.show(`${apps}/cart/queued_version`)).toBe(
-          '../../../../applications/cart/releases/2',
-        );
-        expect(h.fixture.show(`${apps}/cart/version`)).toBe('../../../../applications/cart/releases/1');
-        expect(h.fixture.show(`${apps}/cart/deployed_by`)).toBe('Fixture Author');
+        const apps = h.fixture.filesUnder(`environments/${environment}/applications`);
+        expect(apps.get('checkout/queued_version')).toBeUndefined();
+        expect(apps.get('checkout/version')?.content).toBe('../../../../applications/checkout/releases/1');
+        expect(apps.get('cart/queued_version')).toEqual({
+          mode: '120000 blob',
+          content: '../../../../applications/cart/releases/2',
+        });
+        expect(apps.get('cart/version')?.content).toBe('../../../../applications/cart/releases/1');
+        expect(apps.get('cart/deployed_by')?.content).toBe('Fixture Author');
       }
     });
   }

@@ -1,11 +1,11 @@
 // Kuberpult's read endpoints (lifecycle.md "Looking things up"): the source commit of a deployed
 // version, where the releases of a commit are deployed, and a release with its manifests.
 import { describe, expect, it } from 'vitest';
-import { harnessPerTest } from '../support/appHarness.js';
+import { harnessPerWorld } from '../support/appHarness.js';
 import { expectError } from '../support/httpExpectations.js';
 import { layoutFiles, manifestContent } from '../support/layout.js';
 
-const start = harnessPerTest();
+const start = harnessPerWorld();
 
 const COMMIT = '0123abcdef0123abcdef0123abcdef0123abcdef';
 const OTHER_COMMIT = 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa';

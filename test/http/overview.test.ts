@@ -1,10 +1,10 @@
 // GET /api/overview (http-api.md "Deployments and reading"): every environment by group, every app.
 import { describe, expect, it } from 'vitest';
-import { base64, FIXED_TIME, harnessPerTest } from '../support/appHarness.js';
+import { base64, FIXED_TIME, harnessPerWorld } from '../support/appHarness.js';
 import type { FixtureFiles } from '../support/gitFixture.js';
 import { LOCK_DEFAULTS, layoutFiles } from '../support/layout.js';
 
-const start = harnessPerTest();
+const start = harnessPerWorld();
 
 const ALL = ['dev', 'staging', 'prod-de', 'prod-fr'];
 

@@ -11,11 +11,11 @@ import {
   PrognosisResponseSchema,
   TrainResponseSchema,
 } from '../../src/schemas/releaseTrain.js';
-import { harnessPerTest } from '../support/appHarness.js';
+import { harnessPerWorld } from '../support/appHarness.js';
 import { layoutFiles, manifestContent } from '../support/layout.js';
 import { PROD_PROGNOSIS, WORLD } from './world.js';
 
-const start = harnessPerTest();
+const start = harnessPerWorld();
 
 const PROD = '/api/environment-groups/prod/releasetrain/prognosis';
 const PROD_TRAIN = '/api/environment-groups/prod/releasetrain';

@@ -1,18 +1,19 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RefConflictError } from '../../src/domain/errors.js';
 import type { ChainChanges } from '../../src/manifest/repository.js';
-import { base64, FIXED_TIME, type Harness, startHarness } from '../support/appHarness.js';
+import { base64, FIXED_TIME, type Harness, harnessPerWorld } from '../support/appHarness.js';
 import { manifestContent } from '../support/layout.js';
 import { PROD_PROGNOSIS, PROD_TRAIN_MESSAGE, WORLD } from './world.js';
 
 let harness: Harness;
-afterEach(async () => harness?.close());
+// One harness per world for the file, its refs put back before each test that starts it.
+const start = harnessPerWorld();
 
 const commitCount = () => Number(harness.fixture.git(['rev-list', '--count', 'main']).trim());
 
 describe('GET prognosis', () => {
   it('reports every environment and app outcome of a group in the protobuf JSON shape', async () => {
-    harness = await startHarness(WORLD);
+    harness = await start(WORLD);
     const response = await harness.app.inject({ url: '/api/environment-groups/prod/releasetrain/prognosis' });
     expect(response.statusCode).toBe(200);
     expect(response.json()).toEqual({ envsPrognoses: PROD_PROGNOSIS });
@@ -28,14 +29,14 @@ describe('GET prognosis', () => {
   });
 
   it('resolves a group name on the environments path (target type unknown)', async () => {
-    harness = await startHarness(WORLD);
+    harness = await start(WORLD);
     const response = await harness.app.inject({ url: '/api/environments/prod/releasetrain/prognosis' });
     expect(response.statusCode).toBe(200);
     expect(response.json()).toEqual({ envsPrognoses: PROD_PROGNOSIS });
   });
 
   it('plans one environment from latest with versions as JSON numbers', async () => {
-    harness = await startHarness(WORLD);
+    harness = await start(WORLD);
     const response = await harness.app.inject({ url: '/api/environments/staging/releasetrain/prognosis' });
     expect(response.json()).toEqual({
       envsPrognoses: {
@@ -55,7 +56,7 @@ describe('GET prognosis', () => {
   });
 
   it('leaves apps of other teams out entirely with ?team=', async () => {
-    harness = await startHarness(WORLD);
+    harness = await start(WORLD);
     const response = await harness.app.inject({
       url: '/api/environments/prod-ca/releasetrain/prognosis?team=shop',
     });
@@ -67,7 +68,7 @@ describe('GET prognosis', () => {
   });
 
   it('sees a commit made outside the service at once', async () => {
-    harness = await startHarness(WORLD);
+    harness = await start(WORLD);
     const url = '/api/environments/prod-ca/releasetrain/prognosis';
     expect((await harness.app.inject({ url })).json().envsPrognoses['prod-ca'].appsPrognoses).toBeDefined();
     harness.fixture.commit({ 'environments/prod-ca/locks/outside/message': 'made with git' });
@@ -77,7 +78,7 @@ describe('GET prognosis', () => {
   });
 
   it('writes nothing', async () => {
-    harness = await startHarness(WORLD);
+    harness = await start(WORLD);
     const before = harness.fixture.tip();
     await harness.app.inject({ url: '/api/environment-groups/prod/releasetrain/prognosis' });
     expect(harness.fixture.tip()).toBe(before);
@@ -86,7 +87,7 @@ describe('GET prognosis', () => {
 
 describe('PUT release train', () => {
   it('commits exactly the prognosis as one commit with the documented message and trailers', async () => {
-    harness = await startHarness(WORLD);
+    harness = await start(WORLD);
     const before = harness.fixture.tip();
     const prognosis = await harness.app.inject({
       url: '/api/environment-groups/prod/releasetrain/prognosis',
@@ -133,7 +134,7 @@ describe('PUT release train', () => {
   });
 
   it('writes the deployment files byte for byte and removes the queued version', async () => {
-    harness = await startHarness(WORLD);
+    harness = await start(WORLD);
     const before = harness.fixture.tip();
     await harness.app.inject({
       method: 'PUT',
@@ -162,7 +163,7 @@ describe('PUT release train', () => {
   });
 
   it('uses the default identity without author headers', async () => {
-    harness = await startHarness(WORLD);
+    harness = await start(WORLD);
     await harness.app.inject({ method: 'PUT', url: '/api/environments/prod-ca/releasetrain' });
     expect(harness.fixture.git(['log', '-1', '--format=%an <%ae>', 'main']).trim()).toBe(
       'Trainyard User <trainyard-user@trainyard.invalid>',
@@ -170,7 +171,7 @@ describe('PUT release train', () => {
   });
 
   it('makes no commit and answers commitId null when nothing is deployed', async () => {
-    harness = await startHarness(WORLD);
+    harness = await start(WORLD);
     const before = harness.fixture.tip();
     const response = await harness.app.inject({
       method: 'PUT',
@@ -187,7 +188,7 @@ describe('PUT release train', () => {
   });
 
   it('runs a team train with the team in the response and the commit message', async () => {
-    harness = await startHarness(WORLD);
+    harness = await start(WORLD);
     const response = await harness.app.inject({
       method: 'PUT',
       url: '/api/environments/staging/releasetrain?team=shop',
@@ -205,7 +206,7 @@ describe('PUT release train', () => {
   });
 
   it('resolves the older path as a group first, then as an environment', async () => {
-    harness = await startHarness(WORLD);
+    harness = await start(WORLD);
     const group = await harness.app.inject({ method: 'PUT', url: '/environments/prod/releasetrain' });
     expect(Object.keys(group.json().envsPrognoses)).toHaveLength(6);
     const environment = await harness.app.inject({
@@ -216,7 +217,7 @@ describe('PUT release train', () => {
   });
 
   it('accepts an empty body with a JSON content type, as Kuberpult clients send it', async () => {
-    harness = await startHarness(WORLD);
+    harness = await start(WORLD);
     const response = await harness.app.inject({
       method: 'PUT',
       url: '/api/environments/prod-ca/releasetrain',
@@ -228,7 +229,7 @@ describe('PUT release train', () => {
   });
 
   it('serialises concurrent trains: the same deployment is committed once', async () => {
-    harness = await startHarness(WORLD);
+    harness = await start(WORLD);
     const before = commitCount();
     const responses = await Promise.all(
       Array.from({ length: 5 }, () =>
@@ -241,7 +242,7 @@ describe('PUT release train', () => {
   });
 
   it('plans again on the new tip when the branch moves between read and write, keeping the outside change', async () => {
-    harness = await startHarness(WORLD);
+    harness = await start(WORLD);
     const original = harness.repo.commitChain.bind(harness.repo);
     let raced = false;
     harness.repo.commitChain = async (request: ChainChanges) => {
@@ -271,7 +272,7 @@ describe('PUT release train', () => {
   });
 
   it('answers 503 and writes nothing when the branch keeps moving', async () => {
-    harness = await startHarness(WORLD);
+    harness = await start(WORLD);
     harness.repo.commitChain = async () => {
       throw new RefConflictError('refs/heads/main');
     };

@@ -5,14 +5,19 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { createManifestRepository } from '../../src/manifest/repository.js';
 import { gitBytes } from '../manifest/support.js';
-import { base64, FIXED_TIME, type Harness, startHarness } from '../support/appHarness.js';
+import { base64, FIXED_TIME, type Harness, harnessPerWorld } from '../support/appHarness.js';
 import { createFixtureRepo, type FixtureFiles } from '../support/gitFixture.js';
 import { layoutFiles, manifestContent } from '../support/layout.js';
 import { FORM_BOUNDARY, type FormPart, multipartBody } from '../support/multipart.js';
 
+// The harnesses of the file, one per world (its refs put back before each test); `own`: one a
+// test made itself, closed after it.
+const start = harnessPerWorld();
 let harness: Harness | undefined;
+let own: Harness | undefined;
 afterEach(async () => {
-  await harness?.close();
+  await own?.close();
+  own = undefined;
   harness = undefined;
 });
 
@@ -130,7 +135,7 @@ const STAGING_MANIFEST = '---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\
 
 describe('POST /api/release creates a release', () => {
   it('writes the release files byte for byte in one commit with the author, Request-Id and Ci-Link', async () => {
-    harness = await startHarness(WORLD);
+    harness = await start(WORLD);
     const before = tip();
     const response = await postRelease(
       [
@@ -198,7 +203,7 @@ describe('POST /api/release creates a release', () => {
   });
 
   it('answers the same on the older path /release', async () => {
-    harness = await startHarness(WORLD);
+    harness = await start(WORLD);
     const response = await postRelease(
       [field('application', 'checkout'), file('manifests[dev]', 'kind: List\n')],
       { url: '/release' },
@@ -210,7 +215,7 @@ describe('POST /api/release creates a release', () => {
   });
 
   it('writes only created_at and the manifests when nothing optional is given, and no Ci-Link', async () => {
-    harness = await startHarness(WORLD);
+    harness = await start(WORLD);
     const response = await postRelease([field('application', 'docs'), field('manifests[dev]', 'a: 1\n')]);
     expect(response.statusCode).toBe(201);
     expect(filesUnder('applications/docs')).toEqual([
@@ -225,7 +230,7 @@ describe('POST /api/release creates a release', () => {
   });
 
   it('keeps the team file of an app when a later release names no team', async () => {
-    harness = await startHarness(WORLD);
+    harness = await start(WORLD);
     const response = await postRelease([field('application', 'checkout'), field('manifests[dev]', 'a: 1\n')]);
     expect(response.statusCode).toBe(201);
     expect(text('applications/checkout/team')).toBe('shop');
@@ -233,7 +238,7 @@ describe('POST /api/release creates a release', () => {
   });
 
   it('keeps a leading UTF-8 byte order mark of an uploaded file', async () => {
-    harness = await startHarness(WORLD);
+    harness = await start(WORLD);
     const withBom = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('kind: List\n')]);
     const response = await postRelease([field('application', 'docs'), file('manifests[dev]', withBom)]);
     expect(response.statusCode).toBe(201);
@@ -241,7 +246,7 @@ describe('POST /api/release creates a release', () => {
   });
 
   it('uses the default identity when the author headers are absent', async () => {
-    harness = await startHarness(WORLD);
+    harness = await start(WORLD);
     const { payload, contentType } = multipart([
       field('application', 'docs'),
       field('manifests[dev]', 'a\n'),
@@ -260,7 +265,7 @@ describe('POST /api/release creates a release', () => {
   });
 
   it('accepts and ignores the fields Kuberpult clients send that Trainyard does not use', async () => {
-    harness = await startHarness(WORLD);
+    harness = await start(WORLD);
     const response = await postRelease([
       field('application', 'docs'),
       field('previous_commit_id', 'abcdef'),
@@ -278,7 +283,7 @@ describe('POST /api/release creates a release', () => {
 
 describe('release numbers', () => {
   it('numbers a release of a new app 1, and an empty or absent version one more than the latest', async () => {
-    harness = await startHarness(WORLD);
+    harness = await start(WORLD);
     const create = async (version: string | undefined, app = 'checkout') =>
       postRelease([
         field('application', app),
@@ -309,7 +314,7 @@ describe('release numbers', () => {
   });
 
   it('takes the largest safe release number', async () => {
-    harness = await startHarness(WORLD);
+    harness = await start(WORLD);
     const response = await postRelease([
       field('application', 'docs'),
       field('version', String(Number.MAX_SAFE_INTEGER)),
@@ -323,7 +328,7 @@ describe('release numbers', () => {
   });
 
   it('answers 200 without a commit when the same release is sent again, as a file or as a string', async () => {
-    harness = await startHarness(WORLD);
+    harness = await start(WORLD);
     const first = await postRelease([
       field('application', 'search'),
       field('version', '5'),
@@ -348,7 +353,7 @@ describe('release numbers', () => {
   });
 
   it('answers 200 for a release that a commit made with plain git already holds', async () => {
-    harness = await startHarness(WORLD);
+    harness = await start(WORLD);
     const before = tip();
     const response = await postRelease([
       field('application', 'checkout'),
@@ -377,7 +382,7 @@ describe('release numbers', () => {
     ],
   ] as const) {
     it(`answers 409 RELEASE_CONFLICT and writes nothing for an existing version with ${what}`, async () => {
-      harness = await startHarness(WORLD);
+      harness = await start(WORLD);
       const before = tip();
       const response = await postRelease([
         field('application', 'checkout'),
@@ -397,7 +402,7 @@ describe('release numbers', () => {
 
 describe('automatic deployment of the newest release', () => {
   it('deploys to every upstream.latest environment with a manifest, in the release commit, and nowhere else', async () => {
-    harness = await startHarness(
+    harness = await start(
       layoutFiles({
         apps: { checkout: { team: 'shop', releases: { 1: ['dev', 'qa', 'staging'] } } },
         environments: {
@@ -454,7 +459,7 @@ describe('automatic deployment of the newest release', () => {
   });
 
   it('deploys the first release of a new app', async () => {
-    harness = await startHarness(layoutFiles({ environments: ENVIRONMENTS }));
+    harness = await start(layoutFiles({ environments: ENVIRONMENTS }));
     const response = await postRelease([field('application', 'search'), field('manifests[dev]', 'x: 1\n')]);
     expect(response.statusCode).toBe(201);
     expectDeployed('dev', 'search', 1, 'x: 1\n');
@@ -462,7 +467,7 @@ describe('automatic deployment of the newest release', () => {
   });
 
   it('deploys an explicit version above the latest, and removes a queued version', async () => {
-    harness = await startHarness(
+    harness = await start(
       layoutFiles({
         apps: { checkout: { releases: { 1: ['dev'], 2: ['dev'] } } },
         environments: { dev: { ...ENVIRONMENTS.dev, deployed: { checkout: 1 }, queued: { checkout: 2 } } },
@@ -480,7 +485,7 @@ describe('automatic deployment of the newest release', () => {
   });
 
   it('does not deploy a release numbered below the latest one', async () => {
-    harness = await startHarness(
+    harness = await start(
       layoutFiles({
         apps: { checkout: { releases: { 1: ['dev'], 3: ['dev'] } } },
         environments: { dev: { ...ENVIRONMENTS.dev, deployed: { checkout: 1 } } },
@@ -533,7 +538,7 @@ describe('automatic deployment of the newest release', () => {
   };
   for (const [lock, files] of Object.entries(locked)) {
     it(`writes queued_version instead of deploying when dev has ${lock}`, async () => {
-      harness = await startHarness(files);
+      harness = await start(files);
       const response = await postRelease([
         field('application', 'checkout'),
         field('manifests[dev]', 'dev: 2\n'),
@@ -563,7 +568,7 @@ describe('automatic deployment of the newest release', () => {
   }
 
   it('queues the first release of a new app when its team, given in the same request, is locked', async () => {
-    harness = await startHarness(
+    harness = await start(
       layoutFiles({
         apps: { legacy: { team: 'shop', releases: { 1: ['dev'] } } },
         environments: { dev: { ...ENVIRONMENTS.dev, teamLocks: { shop: { audit: {} } } } },
@@ -587,7 +592,7 @@ describe('automatic deployment of the newest release', () => {
     ['an empty string field', field('manifests[dev]', '')],
   ] as const) {
     it(`deploys an empty manifest (${how}) as a single space`, async () => {
-      harness = await startHarness(layoutFiles({ environments: ENVIRONMENTS }));
+      harness = await start(layoutFiles({ environments: ENVIRONMENTS }));
       const response = await postRelease([field('application', 'search'), part]);
       expect(response.statusCode).toBe(201);
       expect(blob('applications/search/releases/1/environments/dev/manifests.yaml')).toEqual(Buffer.alloc(0));
@@ -648,7 +653,7 @@ describe('invalid input is refused and writes nothing', () => {
   ];
   for (const [what, parts, mentioned] of cases) {
     it(`400 for ${what}`, async () => {
-      harness = await startHarness(WORLD);
+      harness = await start(WORLD);
       const before = tip();
       const body = expectError(await postRelease(parts), 400, 'INVALID_INPUT');
       if (mentioned !== undefined) expect(body.message).toContain(mentioned);
@@ -657,7 +662,7 @@ describe('invalid input is refused and writes nothing', () => {
   }
 
   it('400 for a file that is not UTF-8', async () => {
-    harness = await startHarness(WORLD);
+    harness = await start(WORLD);
     const before = tip();
     const response = await postRelease([
       field('application', 'search'),
@@ -668,7 +673,7 @@ describe('invalid input is refused and writes nothing', () => {
   });
 
   it('400 for a string field that is not UTF-8 (never a silently altered manifest)', async () => {
-    harness = await startHarness(WORLD);
+    harness = await start(WORLD);
     const before = tip();
     const response = await postRelease([
       field('application', 'search'),
@@ -679,7 +684,7 @@ describe('invalid input is refused and writes nothing', () => {
   });
 
   it('400 for a multipart body cut off before its closing boundary', async () => {
-    harness = await startHarness(WORLD);
+    harness = await start(WORLD);
     const before = tip();
     const response = await h().app.inject({
       method: 'POST',
@@ -692,7 +697,7 @@ describe('invalid input is refused and writes nothing', () => {
   });
 
   it('400 for a multipart content type without a boundary', async () => {
-    harness = await startHarness(WORLD);
+    harness = await start(WORLD);
     const response = await h().app.inject({
       method: 'POST',
       url: '/api/release',
@@ -703,7 +708,7 @@ describe('invalid input is refused and writes nothing', () => {
   });
 
   it('400 for an invalid author header', async () => {
-    harness = await startHarness(WORLD);
+    harness = await start(WORLD);
     const before = tip();
     const response = await postRelease([field('application', 'search'), manifest], {
       headers: { 'author-name': base64('Eve <root@example.com>') },
@@ -713,7 +718,7 @@ describe('invalid input is refused and writes nothing', () => {
   });
 
   it('415 for a JSON body', async () => {
-    harness = await startHarness(WORLD);
+    harness = await start(WORLD);
     const before = tip();
     const response = await h().app.inject({
       method: 'POST',
@@ -726,7 +731,7 @@ describe('invalid input is refused and writes nothing', () => {
   });
 
   it('415 for a url-encoded form', async () => {
-    harness = await startHarness(WORLD);
+    harness = await start(WORLD);
     const response = await h().app.inject({
       method: 'POST',
       url: '/release',
@@ -737,7 +742,7 @@ describe('invalid input is refused and writes nothing', () => {
   });
 
   it('405 for another method on the release path', async () => {
-    harness = await startHarness(WORLD);
+    harness = await start(WORLD);
     const response = await h().app.inject({ method: 'GET', url: '/api/release' });
     expectError(response, 405, 'METHOD_NOT_ALLOWED');
     expect(response.headers.allow).toBe('POST');
@@ -752,7 +757,7 @@ describe('the upload limit', () => {
     const repo = createManifestRepository({ path: fixture.path, branch: 'main' });
     await repo.open();
     const app = await buildApp({ repo, clock: () => FIXED_TIME, releaseMaxBytes: LIMIT });
-    harness = {
+    own = {
       app,
       fixture,
       repo,
@@ -762,7 +767,8 @@ describe('the upload limit', () => {
         await fixture.cleanup();
       },
     };
-    return harness;
+    harness = own;
+    return own;
   }
 
   it('takes an upload whose fields and files add up to exactly the limit', async () => {
@@ -829,7 +835,7 @@ describe('the upload limit', () => {
   });
 
   it('413 BODY_TOO_LARGE for an upload over the default 10 MiB', async () => {
-    harness = await startHarness(layoutFiles({ environments: ENVIRONMENTS }));
+    harness = await start(layoutFiles({ environments: ENVIRONMENTS }));
     const before = tip();
     const response = await postRelease([
       field('application', 'search'),
@@ -855,7 +861,7 @@ describe('the multipart count limits: 413 naming the limit that was hit', () => 
   ];
   for (const [what, parts, limit] of cases) {
     it(`${what}: the message names the count and is not about bytes; nothing is written`, async () => {
-      harness = await startHarness(layoutFiles({ environments: ENVIRONMENTS }));
+      harness = await start(layoutFiles({ environments: ENVIRONMENTS }));
       const before = tip();
       const response = await postRelease([field('application', 'search'), ...parts]);
       const body = expectError(response, 413, 'BODY_TOO_LARGE');
@@ -868,7 +874,7 @@ describe('the multipart count limits: 413 naming the limit that was hit', () => 
 
 describe('over a real socket', () => {
   it('takes a release as Kuberpult CI scripts send it (supertest .field/.attach)', async () => {
-    harness = await startHarness(WORLD);
+    harness = await start(WORLD);
     await h().app.listen({ port: 0, host: '127.0.0.1' });
     const before = tip();
     const response = await request(h().app.server)

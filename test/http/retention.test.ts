@@ -4,13 +4,13 @@
 import { describe, expect, it } from 'vitest';
 import { Permissions } from '../../src/auth/permissions.js';
 import { parsePolicy } from '../../src/auth/policy.js';
-import { type Harness, harnessPerTest } from '../support/appHarness.js';
+import { type Harness, harnessPerWorld } from '../support/appHarness.js';
 import { AUTHOR, AUTHOR_HEADERS, expectError, expectOneCommit } from '../support/httpExpectations.js';
 import { layoutFiles } from '../support/layout.js';
 import { fieldsBody } from '../support/multipart.js';
 import { expectTipSnapshotEqualsFullRead } from '../support/snapshotEquality.js';
 
-const start = harnessPerTest();
+const start = harnessPerWorld();
 const KEPT = { releasesKept: 5 };
 
 const ENVS = ['dev', 'staging', 'qa', 'prod'];

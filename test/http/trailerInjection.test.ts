@@ -4,31 +4,27 @@
 // author-* headers never add a header line; an x-request-id that is not a plain token is replaced.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { base64, type Harness, startHarness } from '../support/appHarness.js';
+import type { SavedRefs } from '../support/gitFixture.js';
 import { WORLD } from './world.js';
 
 // One harness for the file; before every test the branch and the tags are put back.
 let h: Harness;
 let initialTip: string;
+let initialRefs: SavedRefs;
 
 beforeAll(async () => {
   h = await startHarness(WORLD);
-  initialTip = h.fixture.tip();
+  initialRefs = h.fixture.saveRefs();
+  initialTip = initialRefs.refs.get('refs/heads/main') as string;
+  // The world has the branch and no tag: a refused request leaves exactly that.
+  expect([...initialRefs.refs.keys()]).toEqual(['refs/heads/main']);
 });
 
 afterAll(async () => {
   await h.close();
 });
 
-beforeEach(() => reset());
-
-function reset(): void {
-  const lines = ['start', `update refs/heads/main ${initialTip}`];
-  for (const tag of h.fixture.git(['for-each-ref', '--format=%(refname)', 'refs/tags']).split('\n')) {
-    if (tag !== '') lines.push(`delete ${tag}`);
-  }
-  lines.push('prepare', 'commit', '');
-  h.fixture.git(['update-ref', '--stdin'], lines.join('\n'));
-}
+beforeEach(() => h.fixture.restoreRefs(initialRefs));
 
 type Answer = Awaited<ReturnType<Harness['app']['inject']>>;
 
@@ -39,8 +35,12 @@ const GOOD_LINK = 'https://ci.example.com/runs/42?attempt=1#log';
 const what = (response: Answer) => `${response.statusCode} ${response.body.slice(0, 300)}`;
 
 function expectRefused(response: Answer, statusCode = 400): void {
+  // The branch and every ref: no commit, no tag.
+  const refs = h.fixture.refsSince(initialRefs);
   const wrote =
-    h.fixture.tip() === initialTip ? '' : ` and committed trailers ${JSON.stringify(tipTrailers())}`;
+    refs.get('refs/heads/main') === initialTip
+      ? ''
+      : ` and committed trailers ${JSON.stringify(tipTrailers())}`;
   expect(response.statusCode, `${what(response)}${wrote}`).toBe(statusCode);
   expect(response.json()).toMatchObject({
     statusCode,
@@ -48,8 +48,8 @@ function expectRefused(response: Answer, statusCode = 400): void {
     message: expect.any(String),
     code: expect.any(String),
   });
-  expect(h.fixture.tip(), 'a refused request wrote a commit').toBe(initialTip);
-  expect(h.fixture.git(['for-each-ref', '--format=%(refname)', 'refs/tags']).trim()).toBe('');
+  expect(refs.get('refs/heads/main'), 'a refused request wrote a commit').toBe(initialTip);
+  expect([...refs.keys()], 'a refused request made a ref').toEqual(['refs/heads/main']);
 }
 
 /** The trailers of the tip as `git log -1 --format=%(trailers)` prints them, one per line. */
@@ -76,7 +76,7 @@ function expectOneCleanCommit(
   author?: { name: string; email: string },
 ): string {
   expect(response.statusCode, what(response)).toBeLessThan(300);
-  expect(h.fixture.git(['rev-list', '--count', `${initialTip}..main`]).trim()).toBe('1');
+  // The tip's one parent is where the test started: exactly one new commit.
   const header = tipHeader();
   expect(header.map((line) => line.split(' ')[0])).toEqual(['tree', 'parent', 'author', 'committer']);
   expect(header[1]).toBe(`parent ${initialTip}`);
@@ -87,10 +87,12 @@ function expectOneCleanCommit(
     );
   const requestId = response.headers['x-request-id'];
   expect(requestId).toEqual(expect.any(String));
-  expect(tipTrailers()).toEqual([...trailers, `Request-Id: ${requestId}`]);
-  expect(h.fixture.git(['log', '-1', '--format=%(trailers:key=Request-Id,valueonly)', 'main']).trim()).toBe(
-    requestId,
-  );
+  // All trailers as git reads them, and the Request-Id one by its key, in one git process.
+  const [all, byKey] = h.fixture
+    .git(['log', '-1', '--format=%(trailers)%x00%(trailers:key=Request-Id,valueonly)', 'main'])
+    .split('\0') as [string, string];
+  expect(all.split('\n').filter((line) => line !== '')).toEqual([...trailers, `Request-Id: ${requestId}`]);
+  expect(byKey.trim()).toBe(requestId);
   return String(requestId);
 }
 

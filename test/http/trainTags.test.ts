@@ -1,17 +1,18 @@
 // gitTag and sourceGitTag on release trains (http-api.md "Release trains", release-train.md
 // "Source commit").
-import { afterEach, describe, expect, it } from 'vitest';
-import { type Harness, startHarness } from '../support/appHarness.js';
+import { describe, expect, it } from 'vitest';
+import { type Harness, harnessPerWorld } from '../support/appHarness.js';
 import { expectError } from '../support/httpExpectations.js';
 import { layoutFiles } from '../support/layout.js';
 import { WORLD } from './world.js';
 
 let harness: Harness;
-afterEach(async () => harness?.close());
+// One harness per world for the file, its refs put back before each test that starts it.
+const start = harnessPerWorld();
 
 describe('gitTag', () => {
   it("tags the train's commit and answers the tag", async () => {
-    harness = await startHarness(WORLD);
+    harness = await start(WORLD);
     const response = await harness.app.inject({
       method: 'PUT',
       url: '/api/environment-groups/prod/releasetrain?gitTag=train-2026-11-26',
@@ -24,7 +25,7 @@ describe('gitTag', () => {
   });
 
   it('makes no tag when the train deploys nothing', async () => {
-    harness = await startHarness(WORLD);
+    harness = await start(WORLD);
     const response = await harness.app.inject({
       method: 'PUT',
       url: '/api/environments/prod-de/releasetrain?gitTag=nothing',
@@ -35,7 +36,7 @@ describe('gitTag', () => {
   });
 
   it('refuses an existing tag with 409 before writing anything', async () => {
-    harness = await startHarness(WORLD);
+    harness = await start(WORLD);
     harness.fixture.git(['tag', 'taken']);
     const before = harness.fixture.tip();
     const response = await harness.app.inject({
@@ -47,7 +48,7 @@ describe('gitTag', () => {
   });
 
   it('refuses a tag name git would not take with 400', async () => {
-    harness = await startHarness(WORLD);
+    harness = await start(WORLD);
     for (const tag of ['a..b', 'x.lock', '-x', 'a b', 'a%0Ab', '.hidden', 'a/.b']) {
       const response = await harness.app.inject({
         method: 'PUT',
@@ -60,7 +61,7 @@ describe('gitTag', () => {
 
 describe('sourceGitTag', () => {
   it('takes the upstream versions as of the tag, locks and manifests from the tip', async () => {
-    harness = await startHarness(WORLD);
+    harness = await start(WORLD);
     // staging runs checkout 2 at the tag; afterwards it moves to 3.
     harness.fixture.git(['tag', 'tested']);
     harness.fixture.commit(layoutFiles({ environments: { staging: { deployed: { checkout: 3 } } } }));
@@ -82,7 +83,7 @@ describe('sourceGitTag', () => {
   });
 
   it('answers 404 naming an unknown tag, and writes nothing', async () => {
-    harness = await startHarness(WORLD);
+    harness = await start(WORLD);
     const before = harness.fixture.tip();
     const response = await harness.app.inject({
       method: 'PUT',
@@ -95,7 +96,7 @@ describe('sourceGitTag', () => {
 
 describe('sourceGitTag on the prognosis', () => {
   it('previews exactly the train with the same tag, which then commits that', async () => {
-    harness = await startHarness(WORLD);
+    harness = await start(WORLD);
     harness.fixture.git(['tag', 'tested']);
     harness.fixture.commit(
       layoutFiles({ environments: { staging: { deployed: { checkout: 3, search: 4 } } } }),
@@ -121,7 +122,7 @@ describe('sourceGitTag on the prognosis', () => {
   });
 
   it('shows the rollback a train from an old tag would make', async () => {
-    harness = await startHarness(WORLD);
+    harness = await start(WORLD);
     harness.fixture.git(['tag', 'old']);
     // Later staging and then prod-ca move on to checkout 3.
     harness.fixture.commit(
@@ -141,7 +142,7 @@ describe('sourceGitTag on the prognosis', () => {
   });
 
   it('answers 404 naming an unknown tag', async () => {
-    harness = await startHarness(WORLD);
+    harness = await start(WORLD);
     const response = await harness.app.inject({
       url: '/api/environments/prod-ca/releasetrain/prognosis?sourceGitTag=nope',
     });
@@ -149,7 +150,7 @@ describe('sourceGitTag on the prognosis', () => {
   });
 
   it('refuses a tag name git would not take with 400', async () => {
-    harness = await startHarness(WORLD);
+    harness = await start(WORLD);
     const response = await harness.app.inject({
       url: '/api/environments/prod-ca/releasetrain/prognosis?sourceGitTag=a..b',
     });

@@ -2,12 +2,12 @@
 // bounds are built from the current time, far enough from their edges that a test never meets
 // one; where a test needs time to pass, the app's clock is one the test moves.
 import { describe, expect, it } from 'vitest';
-import { FIXED_TIME, type Harness, harnessPerTest } from '../support/appHarness.js';
+import { FIXED_TIME, type Harness, harnessPerWorld } from '../support/appHarness.js';
 import { AUTHOR_HEADERS, expectError } from '../support/httpExpectations.js';
 import { type LockFixture, layoutFiles } from '../support/layout.js';
 import { expectTipSnapshotEqualsFullRead } from '../support/snapshotEquality.js';
 
-const start = harnessPerTest();
+const start = harnessPerWorld();
 const realClock = { clock: () => new Date() };
 
 const DAY = 24 * 60 * 60 * 1000;

@@ -3,6 +3,7 @@
 // of its own, which the file's afterAll stops whether its tests passed or not. Every page a test
 // opens goes through a context that records each request, so a test can assert that nothing left
 // the service's origin; axe-core judges the accessibility of a page.
+import type { AddressInfo } from 'node:net';
 import { AxeBuilder } from '@axe-core/playwright';
 import {
   type Browser,
@@ -47,10 +48,10 @@ export function browserPerFile(): () => Browser {
   };
 }
 
-/** A harness's app listening on 127.0.0.1 (a port of its own); its URL. */
+/** A harness's app listening on 127.0.0.1 (a port of its own; a shared harness listens once); its URL. */
 export async function listen(h: Harness): Promise<string> {
-  const address = await h.app.listen({ port: 0, host: '127.0.0.1' });
-  return address.replace('localhost', '127.0.0.1');
+  if (!h.app.server.listening) await h.app.listen({ port: 0, host: '127.0.0.1' });
+  return `http://127.0.0.1:${(h.app.server.address() as AddressInfo).port}`;
 }
 
 export interface RecordedContext {

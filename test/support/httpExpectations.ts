@@ -22,14 +22,22 @@ export function expectError(
 
 /** Exactly one new commit on `before`, by `author`, committed by the service, with the trailer. */
 export function expectOneCommit(h: Harness, before: string, requestId: string, author = AUTHOR): string {
-  const tip = h.fixture.tip();
-  expect(h.fixture.git(['rev-list', '--count', `${before}..main`]).trim()).toBe('1');
-  expect(h.fixture.git(['rev-parse', `${tip}^`]).trim()).toBe(before);
-  expect(h.fixture.git(['log', '-1', '--format=%an <%ae>%n%cn <%ce>', 'main']).trim()).toBe(
-    `${author.name} <${author.email}>\n${COMMITTER}`,
-  );
-  expect(h.fixture.git(['log', '-1', '--format=%(trailers:key=Request-Id,valueonly)', 'main']).trim()).toBe(
-    requestId,
-  );
+  // One git process for all of it: each commit since `before` with its parents, author, committer
+  // and Request-Id trailer.
+  const commits = h.fixture
+    .git([
+      'log',
+      '-z',
+      '--format=%H%x1f%P%x1f%an <%ae>%n%cn <%ce>%x1f%(trailers:key=Request-Id,valueonly)',
+      `${before}..main`,
+    ])
+    .split('\0')
+    .filter(Boolean)
+    .map((entry) => entry.split('\x1f') as [string, string, string, string]);
+  expect(commits.length).toBe(1);
+  const [tip, parents, identities, requestIds] = commits[0] as [string, string, string, string];
+  expect(parents).toBe(before);
+  expect(identities).toBe(`${author.name} <${author.email}>\n${COMMITTER}`);
+  expect(requestIds.trim()).toBe(requestId);
   return tip;
 }

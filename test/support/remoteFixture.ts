@@ -1,7 +1,7 @@
 // A git server for tests: a bare "remote" manifest repo (file:// URL) seeded with a world, an
 // "outside" work-tree clone that commits and pushes the way a person or another replica would, and
 // the service's own clone of it with an app on top. Everything lives in temporary directories.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +12,14 @@ import { type PreparedClone, prepareClone } from '../../src/manifest/clone.js';
 import { Remote } from '../../src/manifest/remote.js';
 import { createManifestRepository, type ManifestRepository } from '../../src/manifest/repository.js';
 import { FIXED_TIME } from './appHarness.js';
-import { createFixtureRepo, type FixtureFiles, type FixtureRepo, git } from './gitFixture.js';
+import {
+  copyTemplate,
+  createFixtureRepo,
+  type FixtureFiles,
+  type FixtureRepo,
+  git,
+  seededBareTemplate,
+} from './gitFixture.js';
 
 export interface RemoteWorld {
   /** The temporary directory holding the remote, the service's clone and the test's scripts. */
@@ -74,12 +81,16 @@ export async function createRemoteWorld(files: FixtureFiles): Promise<RemoteWorl
   const awayPath = join(root, 'remote.git.away');
   const clonePath = join(root, 'clone');
   const url = pathToFileURL(remotePath).href;
-  git(root, ['init', '--quiet', '--bare', '--initial-branch=main', remotePath]);
-  git(remotePath, ['config', 'gc.auto', '0']);
+  // The remote as the outside clone's push seeded it (built once per run, copied: no process).
+  mkdirSync(remotePath);
+  copyTemplate(seededBareTemplate(files), remotePath);
 
   const outside = await createFixtureRepo(files);
-  outside.git(['remote', 'add', 'origin', url]);
-  if (Object.keys(files).length > 0) outside.git(['push', '--quiet', 'origin', 'main']);
+  // What `git remote add origin <url>` writes.
+  appendFileSync(
+    join(outside.path, '.git', 'config'),
+    `[remote "origin"]\n\turl = ${url}\n\tfetch = +refs/heads/*:refs/remotes/origin/*\n`,
+  );
 
   const counted = (name: string, body: string) =>
     [

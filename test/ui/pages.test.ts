@@ -7,12 +7,12 @@ import { describe, expect, it } from 'vitest';
 import type { ReleaseTrainPlan } from '../../src/planning/releaseTrain.js';
 import { INLINE_ROWS, trainModel } from '../../src/ui/pages/train.js';
 import { PROD_TRAIN_MESSAGE, WORLD } from '../http/world.js';
-import { type Harness, harnessPerTest } from '../support/appHarness.js';
+import { type Harness, harnessPerWorld } from '../support/appHarness.js';
 import { DEFAULT_AUTHOR, expectError, expectOneCommit } from '../support/httpExpectations.js';
 import { layoutFiles } from '../support/layout.js';
 import { csrfIn, runFormOf, textOf, UiClient } from '../support/uiClient.js';
 
-const start = harnessPerTest();
+const start = harnessPerWorld();
 
 /** Deploys a release through the API, behind the back of a page a person has open. */
 async function deployBehindTheBack(h: Harness, environment: string, app: string, version: number) {
