@@ -29,7 +29,7 @@ beforeAll(async () => {
   const oids = git(repo, ['hash-object', '-w', '--stdin-paths'], `${paths.join('\n')}\n`)
     .trim()
     .split('\n');
-  oids.forEach((oid, index) => blobs.push({ oid, text: texts[index] as string }));
+  for (const [index, oid] of oids.entries()) blobs.push({ oid, text: texts[index] as string });
   reader = new CatFileBatch(repo);
 });
 
